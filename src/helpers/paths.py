@@ -2,7 +2,7 @@
 
 The helpers are installed in editable mode from ``src/``, so the repository root is two levels
 above this file. ``AICHINA_ROOT`` overrides it (for example when the package is installed from a
-wheel and the data folder lives elsewhere).
+wheel and the data folder lives elsewhere); ``AICHINA_BUILD_DIR`` overrides the build folder.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ QUICK_ENV = "AICHINA_QUICK"
 
 REPO_ROOT: Path = Path(os.environ.get("AICHINA_ROOT", Path(__file__).resolve().parents[2]))
 DATA_DIR: Path = REPO_ROOT / "data"
-BUILD_DIR: Path = REPO_ROOT / "_build"
+BUILD_DIR: Path = Path(os.environ.get("AICHINA_BUILD_DIR", REPO_ROOT / "_build"))
+"""Build outputs (scorecards, caches). ``AICHINA_BUILD_DIR`` overrides it: the quick-mode test build
+writes to ``_build/quick`` so that it never overwrites the full build's scorecards."""
 
 SLUGS: tuple[str, ...] = (
     "bigdata-innovation-fusion",

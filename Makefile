@@ -1,0 +1,88 @@
+# AI & the Chinese Economy: Executable Papers
+#   make book   - create .venv from the lock, build the data, execute every chapter, write the HTML site
+#   make test   - the whole test suite (lint, helpers, chapters in quick mode, book build, browser check)
+# Run `make help` for the other targets.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-from-lock
+# Sphinx source is the repository root, so notebooks/ stays at the top level.
+JB_FLAGS := --config book/_config.yml --toc book/_toc.yml -W -n --keep-going
+QUICK_OUT := _build/quick
+PYTEST := $(BIN)/python -m pytest
+
+.DEFAULT_GOAL := help
+.PHONY: help venv lock data book test test-fast lint unit notebooks book-quick browser \
+        browser-deps bench lab strip clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+venv: $(STAMP)  ## create .venv from requirements.lock (again only when the lock changes)
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; this book needs Python 3.11" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "error: $(PYTHON) is not Python 3.11" >&2; exit 1; }
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
+	touch $(STAMP)
+
+lock: ## regenerate requirements.lock from the current .venv (after changing pyproject.toml)
+	( echo "# Exact versions installed by \`make\` (Python 3.11, Linux x86_64). Ranges live in pyproject.toml."; \
+	  echo "# Regenerate with: make lock"; \
+	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^-e' | sort -f ) > requirements.lock
+	touch $(STAMP)
+
+data: venv  ## build the simulated twins' data files
+	$(BIN)/python -m helpers.build_data
+
+book: venv data  ## execute every chapter (cached) and write the HTML site to _build/html
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+test: venv lint unit notebooks book-quick browser  ## the whole test suite (what CI runs)
+
+test-fast: venv lint  ## lint and helper tests, without the slow ones
+	$(PYTEST) -m "not slow and not browser" tests
+
+lint: venv  ## ruff on src/, tests/, benchmarks/, notebooks and the Sphinx extension
+	$(BIN)/ruff check src tests benchmarks notebooks book/_ext
+
+unit: venv  ## helper tests, notebook hygiene, twins and real-data fixtures
+	$(PYTEST) -m "not browser" tests
+
+notebooks: venv  ## execute every chapter headless in a fresh kernel, quick mode
+	AICHINA_QUICK=1 $(PYTEST) --nbmake --nbmake-timeout=900 -p no:cacheprovider notebooks
+
+book-quick: venv  ## build the book in quick mode with warnings as errors (into _build/quick)
+	rm -rf $(QUICK_OUT)/_build/html
+	AICHINA_QUICK=1 AICHINA_BUILD_DIR=$(CURDIR)/$(QUICK_OUT) $(BIN)/jupyter-book build . $(JB_FLAGS) --path-output $(QUICK_OUT)
+
+browser: venv browser-deps  ## open every page of the quick build in headless Chromium; screenshots in _build/screenshots
+	SITE_DIR=$(QUICK_OUT)/_build/html $(PYTEST) -m browser tests
+
+browser-deps:  ## install Debian's Chromium if it is missing (needs root or sudo)
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Debian's chromium for the browser check"; \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] && echo "" || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+bench: venv  ## run every benchmark in benchmarks/ and print its measurements
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f; done
+
+lab: venv  ## JupyterLab with the book's environment, opened on notebooks/
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+strip: venv  ## remove outputs from every notebook before committing
+	$(BIN)/nbstripout --keep-id notebooks/*.ipynb
+
+clean:  ## remove the built site, caches and generated data (keeps .venv)
+	rm -rf _build .pytest_cache .ruff_cache data/_generated
+	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
