@@ -1,0 +1,615 @@
+"""Published-vs-twin reporting: comparison tables, verdicts and the book's scorecards.
+
+Each chapter puts the paper's published coefficients next to the estimates on the simulated
+twin and the twin's true parameter, with a verdict per row, and writes the verdicts to
+``_build/scorecards/<slug>.json`` for the book's scorecard page.
+
+``data/<slug>/published.yml`` schema
+------------------------------------
+::
+
+    paper:                       # optional metadata
+      citation: "..."
+      note: "t statistics in parentheses"
+    tables:
+      table3:                    # table key (used in the scorecard)
+        title: "Baseline regressions"
+        columns:
+          col1:                  # column key, e.g. the regression's column number
+            depvar: NQP
+            N: 24850             # optional
+            r2: 0.83             # optional
+            coefs:
+              lnAI: {coef: 0.0123, se: 0.0045, stars: "***"}
+              Size: {coef: 0.21, t: 4.1, stars: "***"}   # t-statistic published instead of SE
+              Lev:  {coef: -0.05, stars: "**"}           # only stars
+              DID:  {sign: "+", stars: "***"}            # direction only (no number published)
+
+Per coefficient: ``coef`` (number), ``se`` (number), ``t`` (number; the SE is then derived as
+``|coef / t|``), ``pvalue`` (number), ``stars`` (``"***"``, ``"**"``, ``"*"``, ``""`` or the
+count 0-3), ``sign`` (``"+"``, ``"-"``; required when ``coef`` is absent). Stars follow the
+Chinese-journal convention *** p<0.01, ** p<0.05, * p<0.1; when the stars are not published they
+are derived from ``pvalue``, else from ``coef/se`` with a normal approximation.
+
+Verdicts per row
+----------------
+* ``sign_agrees``: the twin estimate has the published sign;
+* ``stars_agree``: the twin's significance class (number of stars from its p-value) equals the
+  published one;
+* ``within_tolerance``: :math:`|b_{twin} - b_{pub}| \\le \\max(0.25|b_{pub}|, SE_{pub})`
+  (``None`` when only a direction is published; with no published SE only the 25 % rule applies).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from helpers.paths import BUILD_DIR, slug_dir
+
+__all__ = [
+    "SCORECARD_FIELDS",
+    "compare_table",
+    "load_published",
+    "read_scorecards",
+    "stars_from_pvalue",
+    "style_compare_table",
+    "write_scorecard",
+]
+
+STAR_CUTOFFS: tuple[float, float, float] = (0.01, 0.05, 0.10)
+"""p-value cut-offs for ***, ** and *."""
+TOLERANCE_SHARE = 0.25
+"""Relative tolerance of the magnitude verdict (25 % of the published coefficient)."""
+SCORECARD_FIELDS: tuple[str, ...] = (
+    "table",
+    "term",
+    "published_coef",
+    "published_stars",
+    "twin_coef",
+    "twin_se",
+    "twin_stars",
+    "truth",
+    "sign_agrees",
+    "stars_agree",
+    "within_tolerance",
+)
+"""Fields every scorecard row carries (extra fields are kept too)."""
+
+_COEF_KEYS = {"coef", "se", "t", "pvalue", "stars", "sign"}
+
+
+def stars_from_pvalue(p: float | None) -> str | None:
+    """Significance stars for a p-value: *** p<0.01, ** p<0.05, * p<0.1.
+
+    Examples
+    --------
+    >>> stars_from_pvalue(0.003), stars_from_pvalue(0.04), stars_from_pvalue(0.2)
+    ('***', '**', '')
+    """
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return None
+    return "*" * sum(p < c for c in STAR_CUTOFFS)
+
+
+def _norm_stars(value: Any, where: str) -> str:
+    if isinstance(value, bool):
+        raise ValueError(f"{where}: stars must be '***', '**', '*', '' or 0-3, got {value!r}")
+    if isinstance(value, int | np.integer) and 0 <= int(value) <= 3:
+        return "*" * int(value)
+    if value is None:
+        return ""
+    if isinstance(value, str) and set(value.strip()) <= {"*"} and len(value.strip()) <= 3:
+        return value.strip()
+    raise ValueError(f"{where}: stars must be '***', '**', '*', '' or 0-3, got {value!r}")
+
+
+def _published_row(entry: Mapping[str, Any], where: str) -> dict[str, Any]:
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"{where}: expected a mapping like {{coef: .., se: ..}}, got {entry!r}")
+    unknown = set(entry) - _COEF_KEYS
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(_COEF_KEYS)}"
+        )
+    coef = entry.get("coef")
+    se = entry.get("se")
+    t = entry.get("t")
+    p = entry.get("pvalue")
+    sign = entry.get("sign")
+    for name, v in (("coef", coef), ("se", se), ("t", t), ("pvalue", p)):
+        if v is not None and not isinstance(v, int | float):
+            raise ValueError(f"{where}: {name} must be a number, got {v!r}")
+    if coef is None and sign not in {"+", "-"}:
+        raise ValueError(
+            f"{where}: give a number in `coef` or, if only the direction is published, "
+            "`sign: '+'` or `sign: '-'`"
+        )
+    if coef is not None:
+        derived = "+" if coef > 0 else "-" if coef < 0 else "0"
+        if sign is not None and sign != derived:
+            raise ValueError(f"{where}: sign {sign!r} contradicts coef {coef}")
+        sign = derived
+    if se is None and t not in (None, 0) and coef is not None:
+        se = abs(coef / t)
+    if "stars" in entry:
+        stars = _norm_stars(entry["stars"], where)
+    elif p is not None:
+        stars = stars_from_pvalue(float(p))
+    elif coef is not None and se:
+        stars = stars_from_pvalue(float(2 * stats.norm.sf(abs(coef / se))))
+    else:
+        stars = None
+    return {
+        "coef": None if coef is None else float(coef),
+        "se": None if se is None else float(se),
+        "t": None if t is None else float(t),
+        "pvalue": None if p is None else float(p),
+        "stars": stars,
+        "sign": sign,
+    }
+
+
+def load_published(slug: str, *, path: str | Path | None = None) -> pd.DataFrame:
+    """Read a paper's published coefficients from ``data/<slug>/published.yml``.
+
+    Parameters
+    ----------
+    slug : str
+        Paper slug (one of ``helpers.paths.SLUGS``).
+    path : str or Path, optional
+        Read this YAML file instead (tests, drafts).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (table, column, term) with ``table``, ``title``, ``column``, ``depvar``,
+        ``N``, ``r2``, ``term``, ``coef``, ``se``, ``t``, ``pvalue``, ``stars``, ``sign``;
+        ``attrs["paper"]`` holds the optional paper metadata.
+
+    Raises
+    ------
+    ValueError
+        For an unknown slug, a missing file, or an entry that does not follow the schema in the
+        module docstring.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import helpers
+    >>> fx = Path(helpers.__file__).parents[2] / "tests" / "fixtures" / "published_example.yml"
+    >>> load_published("ai-new-quality-productivity", path=fx).loc[0, "term"]
+    'lnAI'
+    """
+    import yaml
+
+    file = Path(path) if path is not None else slug_dir(slug) / "published.yml"
+    if not file.is_file():
+        raise ValueError(
+            f"load_published: {file} does not exist; write the paper's published numbers there "
+            "(schema in the docstring of helpers.report)"
+        )
+    doc = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    tables = doc.get("tables")
+    if not isinstance(tables, Mapping) or not tables:
+        raise ValueError(f"load_published: {file} has no `tables:` mapping")
+    rows = []
+    for tkey, tab in tables.items():
+        cols = (tab or {}).get("columns")
+        if not isinstance(cols, Mapping) or not cols:
+            raise ValueError(f"load_published: {file}: table {tkey!r} has no `columns:` mapping")
+        for ckey, col in cols.items():
+            coefs = (col or {}).get("coefs")
+            if not isinstance(coefs, Mapping) or not coefs:
+                raise ValueError(f"load_published: {file}: {tkey}/{ckey} has no `coefs:` mapping")
+            for term, entry in coefs.items():
+                r = _published_row(entry, f"load_published: {file}: {tkey}/{ckey}/{term}")
+                rows.append(
+                    {
+                        "table": str(tkey),
+                        "title": tab.get("title"),
+                        "column": str(ckey),
+                        "depvar": col.get("depvar"),
+                        "N": col.get("N"),
+                        "r2": col.get("r2"),
+                        "term": str(term),
+                        **r,
+                    }
+                )
+    out = pd.DataFrame(rows)
+    out.attrs["paper"] = doc.get("paper", {})
+    return out
+
+
+def _twin_frame(twin: Any) -> pd.DataFrame:
+    """Normalize the twin estimates to a frame indexed by term with coef, se, pvalue."""
+    if hasattr(twin, "coef") and hasattr(twin, "se") and hasattr(twin, "pvalue"):
+        return pd.DataFrame({"coef": twin.coef(), "se": twin.se(), "pvalue": twin.pvalue()})
+    if isinstance(twin, pd.DataFrame):
+        ren = {"Estimate": "coef", "Std. Error": "se", "Pr(>|t|)": "pvalue"}
+        f = twin.rename(columns=ren)
+        if "term" in f.columns:
+            f = f.set_index("term")
+        missing = [c for c in ("coef", "se") if c not in f.columns]
+        if missing:
+            raise ValueError(
+                f"compare_table: the twin DataFrame lacks column(s) {missing}; give coef, se "
+                "and (optionally) pvalue, indexed by term"
+            )
+        if "pvalue" not in f.columns:
+            f = f.assign(pvalue=2 * stats.norm.sf(np.abs(f["coef"] / f["se"])))
+        return f[["coef", "se", "pvalue"]]
+    if isinstance(twin, Mapping):
+        rows = {}
+        for term, v in twin.items():
+            if not isinstance(v, Sequence) or len(v) not in (2, 3):
+                raise ValueError(
+                    f"compare_table: twin[{term!r}] must be (coef, se) or (coef, se, pvalue), "
+                    f"got {v!r}"
+                )
+            c, s = float(v[0]), float(v[1])
+            p = float(v[2]) if len(v) == 3 else float(2 * stats.norm.sf(abs(c / s)))
+            rows[term] = (c, s, p)
+        return pd.DataFrame.from_dict(rows, orient="index", columns=["coef", "se", "pvalue"])
+    raise ValueError(
+        "compare_table: `twin` must be a pyfixest fit, a dict term -> (coef, se[, pvalue]) or a "
+        f"DataFrame with coef/se/pvalue; got {type(twin).__name__}"
+    )
+
+
+def _sign(x: float) -> str:
+    return "+" if x > 0 else "-" if x < 0 else "0"
+
+
+def compare_table(
+    published: pd.DataFrame,
+    twin: Any,
+    *,
+    table: str | None = None,
+    column: str | None = None,
+    terms: Sequence[str] | None = None,
+    truth: Mapping[str, float] | None = None,
+    term_map: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    r"""Published vs twin estimates with a verdict per term.
+
+    Parameters
+    ----------
+    published : pandas.DataFrame
+        Output of :func:`load_published` (all tables; select with ``table``/``column``).
+    twin : pyfixest Feols, dict or DataFrame
+        The twin's estimates: a fitted pyfixest model, ``{term: (coef, se[, pvalue])}`` or a
+        frame indexed by term with ``coef``, ``se`` (and ``pvalue``; pyfixest ``tidy()`` names
+        are accepted). A missing p-value is computed from ``coef/se`` (normal).
+    table, column : str, optional
+        Which published table and column; required when ``published`` holds several.
+    terms : sequence of str, optional
+        Published terms to compare (default: all terms of the selected column).
+    truth : mapping, optional
+        The twin's true parameter per published term (shown in the ``truth`` column).
+    term_map : mapping, optional
+        Published term -> twin term when the names differ.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per term: ``table``, ``column``, ``term``, ``published_coef``,
+        ``published_se``, ``published_stars``, ``published_sign``, ``twin_coef``, ``twin_se``,
+        ``twin_pvalue``, ``twin_stars``, ``truth``, ``sign_agrees``, ``stars_agree``,
+        ``within_tolerance`` and ``verdict`` (``"agrees"`` when every applicable check passes,
+        else ``"differs"``). Rows are ready for :func:`write_scorecard`.
+
+    Raises
+    ------
+    ValueError
+        If the selection is ambiguous or empty, a term is not in the published table or not in
+        the twin estimates, or ``twin`` has an unsupported type.
+
+    Notes
+    -----
+    Tolerance rule: :math:`|b_{twin}-b_{pub}| \le \max(0.25\,|b_{pub}|, SE_{pub})`.
+
+    Examples
+    --------
+    >>> pub = pd.DataFrame({"table": ["t3"], "column": ["c1"], "term": ["lnAI"], "coef": [0.10],
+    ...                     "se": [0.02], "stars": ["***"], "sign": ["+"]})
+    >>> row = compare_table(pub, {"lnAI": (0.11, 0.02, 0.001)}, truth={"lnAI": 0.1}).iloc[0]
+    >>> bool(row.sign_agrees), bool(row.stars_agree), bool(row.within_tolerance)
+    (True, True, True)
+    """
+    need = ["table", "column", "term", "coef", "se", "stars", "sign"]
+    if not isinstance(published, pd.DataFrame) or any(c not in published for c in need):
+        raise ValueError(
+            f"compare_table: `published` must be the DataFrame from load_published() with "
+            f"columns {need}"
+        )
+    sel = published
+    if table is not None:
+        sel = sel[sel["table"] == table]
+    if column is not None:
+        sel = sel[sel["column"] == column]
+    if sel.empty:
+        raise ValueError(
+            f"compare_table: no published rows for table={table!r}, column={column!r}; "
+            f"available tables {sorted(published['table'].unique())}"
+        )
+    if sel.duplicated("term").any():
+        raise ValueError(
+            "compare_table: the selection holds several tables/columns with the same term; pass "
+            f"table= and column= (tables {sorted(sel['table'].unique())}, columns "
+            f"{sorted(sel['column'].unique())})"
+        )
+    sel = sel.set_index("term")
+    terms = list(terms) if terms is not None else list(sel.index)
+    missing = [t for t in terms if t not in sel.index]
+    if missing:
+        raise ValueError(f"compare_table: term(s) {missing} not in the published table")
+    tw = _twin_frame(twin)
+    term_map = dict(term_map or {})
+    truth = dict(truth or {})
+    rows = []
+    for term in terms:
+        p = sel.loc[term]
+        tname = term_map.get(term, term)
+        if tname not in tw.index:
+            raise ValueError(
+                f"compare_table: twin estimates have no term {tname!r}; available "
+                f"{list(tw.index)[:10]}; map names with term_map={{'{term}': '<twin name>'}}"
+            )
+        b, s, pv = (float(v) for v in tw.loc[tname, ["coef", "se", "pvalue"]])
+        pub_coef = None if pd.isna(p["coef"]) else float(p["coef"])
+        pub_se = None if pd.isna(p["se"]) else float(p["se"])
+        pub_stars = None if p["stars"] is None or pd.isna(p["stars"]) else str(p["stars"])
+        twin_stars = stars_from_pvalue(pv)
+        sign_ok = _sign(b) == p["sign"]
+        stars_ok = None if pub_stars is None else len(twin_stars) == len(pub_stars)
+        if pub_coef is None:
+            within = None
+        else:
+            tol = max(TOLERANCE_SHARE * abs(pub_coef), pub_se or 0.0)
+            within = abs(b - pub_coef) <= tol
+        checks = [c for c in (sign_ok, stars_ok, within) if c is not None]
+        rows.append(
+            {
+                "table": p["table"],
+                "column": p["column"],
+                "term": term,
+                "published_coef": pub_coef,
+                "published_se": pub_se,
+                "published_stars": pub_stars,
+                "published_sign": p["sign"],
+                "twin_coef": b,
+                "twin_se": s,
+                "twin_pvalue": pv,
+                "twin_stars": twin_stars,
+                "truth": truth.get(term),
+                "sign_agrees": bool(sign_ok),
+                "stars_agree": stars_ok,
+                "within_tolerance": within,
+                "verdict": "agrees" if all(checks) else "differs",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+_CSS = [
+    {
+        "selector": "",
+        "props": "border-collapse: collapse; background: transparent; "
+        "color: var(--pst-color-text-base, inherit); font-variant-numeric: tabular-nums;",
+    },
+    {
+        "selector": "th",
+        "props": "background: transparent; color: var(--pst-color-text-base, inherit); "
+        "border-bottom: 1px solid var(--pst-color-border, currentColor); padding: 0.25em 0.6em;",
+    },
+    {"selector": "td", "props": "background: transparent; padding: 0.2em 0.6em;"},
+    {
+        "selector": "caption",
+        "props": "caption-side: top; text-align: left; color: var(--pst-color-text-muted, inherit);",
+    },
+]
+
+
+def _fmt_num(x: Any, stars: str | None = None, digits: int = 4) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "" if stars is None else stars
+    return f"{x:.{digits}f}{stars or ''}"
+
+
+def style_compare_table(
+    df: pd.DataFrame, *, caption: str | None = None, digits: int = 4
+) -> pd.io.formats.style.Styler:
+    """Render :func:`compare_table` output as HTML that reads in light and dark themes.
+
+    The table has transparent backgrounds and takes its colours from the pydata /
+    sphinx-book-theme CSS variables (``--pst-color-text-base``, ``--pst-color-border``), so it
+    follows the reader's theme; verdict cells use the theme's success/danger colours.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Output of :func:`compare_table`.
+    caption : str, optional
+        Table caption.
+    digits : int, default 4
+        Decimals for coefficients and standard errors.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Displays itself in a notebook; ``.to_html()`` gives the HTML string.
+
+    Raises
+    ------
+    ValueError
+        If ``df`` lacks the compare_table columns.
+
+    Examples
+    --------
+    >>> pub = pd.DataFrame({"table": ["t3"], "column": ["c1"], "term": ["x"], "coef": [0.1],
+    ...                     "se": [0.02], "stars": ["***"], "sign": ["+"]})
+    >>> html = style_compare_table(compare_table(pub, {"x": (0.1, 0.02)})).to_html()
+    >>> "var(--pst-color-text-base" in html
+    True
+    """
+    need = {"term", "published_coef", "published_stars", "twin_coef", "twin_stars", "verdict"}
+    if not need <= set(df.columns):
+        raise ValueError(
+            f"style_compare_table: expected compare_table() output with {sorted(need)}"
+        )
+
+    def tick(v: Any) -> str:
+        return "" if v is None or (isinstance(v, float) and math.isnan(v)) else ("✓" if v else "✗")
+
+    show = pd.DataFrame(
+        {
+            "Term": df["term"],
+            "Published": [
+                _fmt_num(c, s, digits) if c is not None else f"{sg}{s or ''}"
+                for c, s, sg in zip(
+                    df["published_coef"], df["published_stars"], df["published_sign"], strict=True
+                )
+            ],
+            "Published SE": [_fmt_num(x, None, digits) for x in df["published_se"]],
+            "Twin": [
+                _fmt_num(c, s, digits)
+                for c, s in zip(df["twin_coef"], df["twin_stars"], strict=True)
+            ],
+            "Twin SE": [_fmt_num(x, None, digits) for x in df["twin_se"]],
+            "Truth": [_fmt_num(x, None, digits) for x in df["truth"]],
+            "Sign": [tick(v) for v in df["sign_agrees"]],
+            "Stars": [tick(v) for v in df["stars_agree"]],
+            "Size": [tick(v) for v in df["within_tolerance"]],
+            "Verdict": df["verdict"],
+        }
+    )
+
+    def colour(v: str) -> str:
+        if v in ("✓", "agrees"):
+            return "color: var(--pst-color-success, #2e7d32);"
+        if v in ("✗", "differs"):
+            return "color: var(--pst-color-danger, #c62828);"
+        return ""
+
+    sty = show.style.hide(axis="index").set_table_styles(_CSS)
+    sty = sty.map(colour, subset=["Sign", "Stars", "Size", "Verdict"])
+    if caption:
+        sty = sty.set_caption(caption)
+    return sty
+
+
+def _clean(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, np.bool_ | bool):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating):
+        return None if math.isnan(float(v)) else float(v)
+    if v is pd.NA:
+        return None
+    return v
+
+
+def write_scorecard(
+    slug: str, rows: pd.DataFrame | Sequence[Mapping[str, Any]], *, build_dir: Path | None = None
+) -> Path:
+    """Write (or update) ``_build/scorecards/<slug>.json`` with verdict rows.
+
+    Rows of the tables present in ``rows`` replace the rows of those tables already in the
+    file; rows of other tables are kept, so a chapter can write table by table.
+
+    Parameters
+    ----------
+    slug : str
+        Paper slug (one of ``helpers.paths.SLUGS``).
+    rows : DataFrame or list of dict
+        Output of :func:`compare_table` (or rows with at least :data:`SCORECARD_FIELDS`).
+    build_dir : Path, optional
+        Build folder (default ``helpers.paths.BUILD_DIR``).
+
+    Returns
+    -------
+    pathlib.Path
+        The JSON file written (a list of row objects).
+
+    Raises
+    ------
+    ValueError
+        For an unknown slug, no rows, or rows lacking a scorecard field.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> rows = [dict.fromkeys(SCORECARD_FIELDS) | {"table": "t1", "term": "x"}]
+    >>> write_scorecard("industry-finance-ai", rows, build_dir=Path(tempfile.mkdtemp())).name
+    'industry-finance-ai.json'
+    """
+    slug_dir(slug)  # validates the slug
+    records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else [dict(r) for r in rows]
+    if not records:
+        raise ValueError("write_scorecard: no rows to write")
+    for i, r in enumerate(records):
+        missing = [f for f in SCORECARD_FIELDS if f not in r]
+        if missing:
+            raise ValueError(
+                f"write_scorecard: row {i} lacks field(s) {missing}; pass compare_table() output"
+            )
+    records = [{k: _clean(v) for k, v in r.items()} for r in records]
+    folder = (build_dir or BUILD_DIR) / "scorecards"
+    folder.mkdir(parents=True, exist_ok=True)
+    file = folder / f"{slug}.json"
+    old = json.loads(file.read_text(encoding="utf-8")) if file.is_file() else []
+    new_tables = {r["table"] for r in records}
+    kept = [r for r in old if r.get("table") not in new_tables]
+    tmp = file.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(kept + records, indent=1, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(file)
+    return file
+
+
+def read_scorecards(*, build_dir: Path | None = None) -> pd.DataFrame:
+    """Load every ``_build/scorecards/*.json`` into one frame with a ``slug`` column.
+
+    Parameters
+    ----------
+    build_dir : Path, optional
+        Build folder (default ``helpers.paths.BUILD_DIR``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        All rows, ``slug`` first; empty (with the scorecard columns) when none were written.
+
+    Raises
+    ------
+    ValueError
+        If a scorecard file is not a JSON list of objects.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> read_scorecards(build_dir=Path(tempfile.mkdtemp())).empty
+    True
+    """
+    folder = (build_dir or BUILD_DIR) / "scorecards"
+    frames = []
+    for file in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise ValueError(f"read_scorecards: {file} is not a JSON list of row objects")
+        if data:
+            frames.append(pd.DataFrame(data).assign(slug=file.stem))
+    if not frames:
+        return pd.DataFrame(columns=["slug", *SCORECARD_FIELDS])
+    out = pd.concat(frames, ignore_index=True)
+    return out[["slug", *[c for c in out.columns if c != "slug"]]]

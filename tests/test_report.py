@@ -1,0 +1,217 @@
+"""Tests for helpers.report (published-vs-twin tables, verdicts, scorecards)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyfixest as pf
+import pytest
+
+from helpers.report import (
+    SCORECARD_FIELDS,
+    compare_table,
+    load_published,
+    read_scorecards,
+    stars_from_pvalue,
+    style_compare_table,
+    write_scorecard,
+)
+
+FIXTURE = Path(__file__).parent / "fixtures" / "published_example.yml"
+SLUG = "ai-new-quality-productivity"
+
+
+@pytest.fixture
+def published() -> pd.DataFrame:
+    return load_published(SLUG, path=FIXTURE)
+
+
+# --- known answers --------------------------------------------------------------------------
+
+
+def test_stars_convention() -> None:
+    # *** p<0.01, ** p<0.05, * p<0.1 (boundaries are not significant at that level)
+    assert [stars_from_pvalue(p) for p in (0.0099, 0.01, 0.0499, 0.05, 0.0999, 0.1, 0.5)] == [
+        "***",
+        "**",
+        "**",
+        "*",
+        "*",
+        "",
+        "",
+    ]
+    assert stars_from_pvalue(None) is None
+
+
+def test_load_published_schema(published: pd.DataFrame) -> None:
+    assert len(published) == 6
+    row = published.set_index(["table", "column", "term"]).loc[("table3", "col1", "Size")]
+    assert row["se"] == pytest.approx(0.21 / 4.2)  # SE derived from the t statistic
+    assert row["stars"] == "***" and row["sign"] == "+"
+    lev = published.set_index(["table", "column", "term"]).loc[("table3", "col1", "Lev")]
+    assert pd.isna(lev["se"]) and lev["stars"] == "**" and lev["sign"] == "-"
+    c2 = published.set_index(["table", "column", "term"]).loc[("table3", "col2", "lnAI")]
+    assert c2["stars"] == "**"  # from pvalue 0.03
+    d = published.set_index(["table", "column", "term"]).loc[("table5", "main", "AIFin")]
+    assert pd.isna(d["coef"]) and d["sign"] == "-" and pd.isna(d["stars"])
+    assert published.attrs["paper"]["citation"].startswith("Example")
+
+
+def test_verdicts_by_hand(published: pd.DataFrame) -> None:
+    twin = {
+        "lnAI": (0.0160, 0.0040, 0.0001),  # |diff| .0037 <= max(.25*.0123=.0031, se .0045): ok
+        "Size": (0.30, 0.05, 0.03),  # |diff| .09 > max(.0525, .05): size differs; ** vs ***
+        "Lev": (0.01, 0.02, 0.6),  # wrong sign, no stars
+    }
+    out = compare_table(published, twin, table="table3", column="col1", truth={"lnAI": 0.015})
+    v = out.set_index("term")
+    assert v.loc["lnAI", ["sign_agrees", "stars_agree", "within_tolerance"]].tolist() == [
+        True,
+        True,
+        True,
+    ]
+    assert v.loc["lnAI", "verdict"] == "agrees" and v.loc["lnAI", "truth"] == 0.015
+    assert v.loc["Size", ["sign_agrees", "stars_agree", "within_tolerance"]].tolist() == [
+        True,
+        False,
+        False,
+    ]
+    assert v.loc["Lev", "sign_agrees"] is False or not v.loc["Lev", "sign_agrees"]
+    assert v.loc["Lev", "twin_stars"] == "" and v.loc["Lev", "verdict"] == "differs"
+    assert np.isnan(v.loc["Size", "truth"]) or v.loc["Size", "truth"] is None
+
+
+def test_tolerance_is_max_of_25pct_and_one_se() -> None:
+    pub = pd.DataFrame(
+        {
+            "table": ["t", "t"],
+            "column": ["c", "c"],
+            "term": ["a", "b"],
+            "coef": [1.0, 1.0],
+            "se": [0.1, 0.5],
+            "stars": ["***", "*"],
+            "sign": ["+", "+"],
+        }
+    )
+    out = compare_table(pub, {"a": (1.26, 0.1), "b": (1.45, 0.5)}).set_index("term")
+    assert not out.loc["a", "within_tolerance"]  # 0.26 > max(0.25, 0.1)
+    assert out.loc["b", "within_tolerance"]  # 0.45 <= max(0.25, 0.5)
+
+
+def test_direction_only_checks_sign_and_stars(published: pd.DataFrame) -> None:
+    out = compare_table(published, {"DID": (0.12, 0.03), "AIFin": (-0.2, 0.5)}, table="table5")
+    v = out.set_index("term")
+    assert v.loc["DID", "within_tolerance"] is None
+    assert v.loc["DID", "sign_agrees"] and v.loc["DID", "stars_agree"]
+    assert v.loc["DID", "verdict"] == "agrees"
+    assert v.loc["AIFin", "stars_agree"] is None and v.loc["AIFin", "verdict"] == "agrees"
+
+
+def test_accepts_pyfixest_fit_and_tidy_frame() -> None:
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=200), "g": np.repeat(np.arange(20), 10)})
+    df["y"] = 0.5 * df["x"] + rng.normal(size=200)
+    fit = pf.feols("y ~ x | g", df, vcov={"CRV1": "g"})
+    pub = pd.DataFrame(
+        {"table": ["t"], "column": ["c"], "term": ["x"], "coef": [0.5], "se": [0.07]}
+    ).assign(stars="***", sign="+")
+    a = compare_table(pub, fit)
+    b = compare_table(pub, fit.tidy())
+    assert a.loc[0, "twin_coef"] == pytest.approx(fit.coef()["x"])
+    assert a.loc[0, "twin_se"] == pytest.approx(b.loc[0, "twin_se"])
+    assert a.loc[0, "twin_pvalue"] == pytest.approx(fit.pvalue()["x"])
+
+
+def test_term_map(published: pd.DataFrame) -> None:
+    out = compare_table(
+        published,
+        {"ai_log": (0.0123, 0.004)},
+        table="table3",
+        column="col2",
+        term_map={"lnAI": "ai_log"},
+    )
+    assert out.loc[0, "term"] == "lnAI" and out.loc[0, "within_tolerance"]
+
+
+def test_html_is_theme_neutral(published: pd.DataFrame) -> None:
+    out = compare_table(published, {"DID": (0.12, 0.03), "AIFin": (0.2, 0.5)}, table="table5")
+    html = style_compare_table(out, caption="Table 5").to_html()
+    assert "var(--pst-color-text-base" in html
+    assert "background: transparent" in html
+    assert "#fff" not in html.lower() and "white" not in html.lower()
+    assert "✗" in html and "Table 5" in html
+
+
+# --- scorecards -----------------------------------------------------------------------------
+
+
+def test_scorecard_roundtrip_and_replace_by_table(published: pd.DataFrame, tmp_path: Path) -> None:
+    t3 = compare_table(published, {"lnAI": (0.01, 0.004, 0.01)}, table="table3", column="col2")
+    t5 = compare_table(published, {"DID": (0.1, 0.03), "AIFin": (-1, 2)}, table="table5")
+    file = write_scorecard(SLUG, t3, build_dir=tmp_path)
+    write_scorecard(SLUG, t5, build_dir=tmp_path)
+    rows = json.loads(file.read_text())
+    assert len(rows) == 3 and all(set(SCORECARD_FIELDS) <= set(r) for r in rows)
+    # rewriting table3 replaces its rows, keeps table5's
+    write_scorecard(SLUG, t3.assign(twin_coef=0.02), build_dir=tmp_path)
+    rows = json.loads(file.read_text())
+    assert len(rows) == 3
+    assert [r["twin_coef"] for r in rows if r["table"] == "table3"] == [0.02]
+    assert next(r for r in rows if r["term"] == "DID")["within_tolerance"] is None
+    write_scorecard("industry-finance-ai", t5, build_dir=tmp_path)
+    all_rows = read_scorecards(build_dir=tmp_path)
+    assert all_rows.columns[0] == "slug"
+    assert sorted(all_rows["slug"].unique()) == [
+        "ai-new-quality-productivity",
+        "industry-finance-ai",
+    ]
+    assert len(all_rows) == 5
+
+
+def test_read_scorecards_empty(tmp_path: Path) -> None:
+    out = read_scorecards(build_dir=tmp_path)
+    assert out.empty and "within_tolerance" in out.columns
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+def test_load_published_missing_file() -> None:
+    with pytest.raises(ValueError, match="does not exist"):
+        load_published(SLUG, path=FIXTURE.with_name("nope.yml"))
+
+
+def test_load_published_unknown_slug() -> None:
+    with pytest.raises(ValueError, match="unknown paper slug"):
+        load_published("no-such-paper")
+
+
+def test_load_published_bad_entry(tmp_path: Path) -> None:
+    bad = tmp_path / "p.yml"
+    bad.write_text("tables: {t: {columns: {c: {coefs: {x: {stars: '**'}}}}}}")
+    with pytest.raises(ValueError, match="only the direction"):
+        load_published(SLUG, path=bad)
+    bad.write_text("tables: {t: {columns: {c: {coefs: {x: {coef: 1, stars: '****'}}}}}}")
+    with pytest.raises(ValueError, match="stars must be"):
+        load_published(SLUG, path=bad)
+
+
+def test_compare_table_ambiguous_or_missing(published: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="pass table= and column="):
+        compare_table(published, {"lnAI": (0.1, 0.1)})
+    with pytest.raises(ValueError, match="twin estimates have no term"):
+        compare_table(published, {"other": (0.1, 0.1)}, table="table3", column="col2")
+    with pytest.raises(ValueError, match="not in the published table"):
+        compare_table(published, {}, table="table3", column="col2", terms=["zzz"])
+    with pytest.raises(ValueError, match="must be a pyfixest fit"):
+        compare_table(published, [1, 2], table="table3", column="col2")
+
+
+def test_write_scorecard_rejects_incomplete_rows(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="lacks field"):
+        write_scorecard(SLUG, [{"table": "t", "term": "x"}], build_dir=tmp_path)
+    with pytest.raises(ValueError, match="no rows"):
+        write_scorecard(SLUG, [], build_dir=tmp_path)
