@@ -254,7 +254,7 @@ def mediation(
     >>> d = rng.normal(size=500); m = 0.5 * d + rng.normal(size=500)
     >>> df = pd.DataFrame({"d": d, "m": m, "y": 0.3 * d + 0.8 * m + rng.normal(size=500)})
     >>> res = mediation(df, "y", "d", "m", n_boot=200, seed=0)
-    >>> round(res.effects.set_index("effect").loc["indirect", "estimate"], 1)
+    >>> round(float(res.effects.query("method == 'Sobel'")["estimate"].iloc[0]), 1)
     0.4
     """
     import pyfixest as pf
