@@ -17,13 +17,16 @@ Adding a twin
 -------------
 Write ``src/helpers/twins/<slug_with_underscores>.py`` with a function
 ``build(scale: str = "full", seed: int | None = None) -> Twin`` (read the default seed from
-``data/<slug>/calibration.yml`` with :func:`helpers.twins.loader.read_calibration`), then add ONE line
-to ``REGISTRY`` below: ``"<slug>": "<module name>"``. ``load_twin`` imports the module on first use.
+``data/<slug>/calibration.yml`` with :func:`helpers.twins.loader.read_calibration`). Every slug in
+``helpers.paths.SLUGS`` maps to its module name in ``REGISTRY``; a twin is *available* as soon as its
+module exists, and ``load_twin`` imports the module on first use. A sixth paper adds its slug to
+``SLUGS`` and one line to ``REGISTRY``.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import warnings
 from typing import Any
 
@@ -35,6 +38,10 @@ __all__ = ["REGISTRY", "SCALES", "Twin", "available_twins", "load_panel", "load_
 
 REGISTRY: dict[str, str] = {
     "bigdata-innovation-fusion": "bigdata_innovation_fusion",
+    "ai-new-quality-productivity": "ai_new_quality_productivity",
+    "ai-export-upgrading": "ai_export_upgrading",
+    "ai-manufacturing-cities": "ai_manufacturing_cities",
+    "industry-finance-ai": "industry_finance_ai",
 }
 """slug -> builder module inside ``helpers.twins`` (one line per twin)."""
 
@@ -52,7 +59,11 @@ def available_twins() -> list[str]:
     >>> "bigdata-innovation-fusion" in available_twins()
     True
     """
-    return sorted(REGISTRY)
+    return sorted(
+        slug
+        for slug, module in REGISTRY.items()
+        if importlib.util.find_spec(f"{__name__}.{module}") is not None
+    )
 
 
 def load_twin(slug: str, scale: str = "full", seed: int | None = None) -> Twin:
@@ -95,7 +106,7 @@ def load_twin(slug: str, scale: str = "full", seed: int | None = None) -> Twin:
     if slug not in SLUGS:
         raise ValueError(f"unknown paper slug {slug!r}; known slugs: {', '.join(SLUGS)}; "
                          f"twins available: {', '.join(available_twins())}")
-    if slug not in REGISTRY:
+    if slug not in available_twins():
         raise ValueError(f"the twin for {slug!r} is not implemented yet; twins available: "
                          f"{', '.join(available_twins())}")
     if scale not in SCALES:
