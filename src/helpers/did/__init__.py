@@ -10,8 +10,14 @@ Public interface (each name lives in its own submodule and is imported on first 
 ``psm_did``            propensity-score matching, balance table and DiD on the matched sample
 ``staggered_did``      TWFE, Callaway-Sant'Anna, Sun-Abraham and imputation side by side
 ``bacon_decomposition``  Goodman-Bacon 2x2 comparisons and weights
-``honest_did``         Rambachan-Roth sensitivity bounds for pre-trends
 =====================  ==========================================================
+
+Not included: Rambachan-Roth "honest DiD" sensitivity bounds. No maintained Python package
+reproduces R ``HonestDiD`` here: ``diff-diff`` 3.13 matches R's smoothness bounds (Delta-SD) to about
+1e-3 but its relative-magnitude bounds (Delta-RM) use a conservative interval instead of R's
+conditional test (off by up to 0.012 at M-bar = 1, and its own source calls the proper method
+"disabled pending calibration"); ``honestdid`` 0.1.1 needs torch and cvxpy. A helper will be added
+once it can be tested against R's published numbers.
 """
 
 from __future__ import annotations
@@ -31,7 +37,6 @@ _EXPORTS: dict[str, str] = {
     "StaggeredResult": "staggered",
     "bacon_decomposition": "bacon",
     "plot_bacon": "bacon",
-    "honest_did": "honest",
 }
 
 __all__ = sorted(_EXPORTS)
