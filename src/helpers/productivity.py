@@ -225,7 +225,7 @@ def tfp(
     Examples
     --------
     >>> panel = simulate_production_panel(n_firms=300, n_years=8, seed=1)
-    >>> res = tfp(panel, method="acf")
+    >>> res = tfp(panel, method="acf", in_logs=True)
     >>> bool(abs(res.coef["beta_l"] - 0.6) < 0.1)
     True
     """
@@ -258,10 +258,8 @@ def tfp(
         X = np.column_stack([ones, a["l"], poly, dummies])
         coef1 = _ols(X, a["y"])
         bl_fixed = float(coef1[1])
-        phi = X @ coef1 - bl_fixed * a["l"] - dummies @ coef1[X.shape[1] - dummies.shape[1] :]
-        phi = (
-            phi + bl_fixed * a["l"]
-        )  # Phi = y-hat without year effects, so omega = Phi - bl l - bk k
+        # Phi = fitted y without the year effects, so that omega = Phi - beta_l l - beta_k k
+        phi = X @ coef1 - dummies @ coef1[X.shape[1] - dummies.shape[1] :]
     else:
         poly = _poly([a["l"], a["k"], a["m"]], poly_degree)
         X = np.column_stack([ones, poly, dummies])
