@@ -25,16 +25,34 @@ module exists, and ``load_twin`` imports the module on first use. A sixth paper 
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
+import json
+import os
+import pickle
 import warnings
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from helpers.paths import SLUGS
+import pandas as pd
+
+from helpers.paths import DATA_DIR, SLUGS, is_quick
 from helpers.twins.engine import Twin
 from helpers.twins.loader import load_panel
 
-__all__ = ["REGISTRY", "SCALES", "Twin", "available_twins", "load_panel", "load_twin", "twin_banner"]
+__all__ = [
+    "CACHE_DIR",
+    "REGISTRY",
+    "SCALES",
+    "Twin",
+    "available_twins",
+    "build_all",
+    "load_panel",
+    "load_twin",
+    "twin_banner",
+]
 
 REGISTRY: dict[str, str] = {
     "bigdata-innovation-fusion": "bigdata_innovation_fusion",
@@ -46,6 +64,10 @@ REGISTRY: dict[str, str] = {
 """slug -> builder module inside ``helpers.twins`` (one line per twin)."""
 
 SCALES = ("full", "quick", "paper")
+
+CACHE_DIR: Path = DATA_DIR / "_generated"
+"""Where ``make data`` (:func:`build_all`) and :func:`load_twin` keep built twins (git-ignored)."""
+_CACHE_INPUTS = ("engine.py", "geography.py", "policies.py")
 
 BANNER_TEXT = ("Simulated twin: these numbers come from simulated data calibrated to the paper; "
                "they are not findings about China.")
@@ -111,8 +133,7 @@ def load_twin(slug: str, scale: str = "full", seed: int | None = None) -> Twin:
                          f"{', '.join(available_twins())}")
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
-    module = importlib.import_module(f"{__name__}.{REGISTRY[slug]}")
-    twin: Twin = module.build(scale=scale, seed=seed)
+    twin = _cached_build(slug, scale, seed)
     warnings.warn(f"{slug}: these data are simulated (a twin calibrated to the paper, scale={scale}, "
                   f"seed={twin.meta.get('seed')}); they are not real data about China.",
                   UserWarning, stacklevel=2)
@@ -153,3 +174,96 @@ def twin_banner(twin_or_slug: Twin | str, *, display: bool = False) -> Any:
 
         return Markdown(text)
     return text
+
+
+def _cache_file(slug: str, scale: str, seed: int | None) -> Path:
+    """Cache path whose name hashes everything the twin depends on.
+
+    The key covers the builder module, the shared engine, geography and policy modules, the
+    calibration file, the scale, the seed and the pandas version, so that a change to any of them
+    builds the twin again instead of reading a stale file.
+    """
+    here = Path(__file__).parent
+    h = hashlib.sha256()
+    for name in (f"{REGISTRY[slug]}.py", *_CACHE_INPUTS):
+        h.update((here / name).read_bytes())
+    calibration = DATA_DIR / slug / "calibration.yml"
+    if calibration.is_file():
+        h.update(calibration.read_bytes())
+    h.update(f"{scale}|{seed}|{pd.__version__}".encode())
+    return CACHE_DIR / slug / scale / f"twin-{h.hexdigest()[:16]}.pkl"
+
+
+def _cached_build(slug: str, scale: str, seed: int | None) -> Twin:
+    """Read the twin from the cache if it is there and current, else build it and cache it.
+
+    The cache only saves time: a missing, stale or unreadable cache file means the twin is built
+    again in memory, with identical numbers. Set ``AICHINA_NO_CACHE=1`` to bypass it.
+    """
+    use_cache = os.environ.get("AICHINA_NO_CACHE", "0") != "1"
+    path = _cache_file(slug, scale, seed)
+    if use_cache and path.is_file():
+        try:
+            with path.open("rb") as fh:
+                cached = pickle.load(fh)  # our own cache file, written below
+            if isinstance(cached, Twin) and cached.slug == slug:
+                return cached
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            pass
+    module = importlib.import_module(f"{__name__}.{REGISTRY[slug]}")
+    twin: Twin = module.build(scale=scale, seed=seed)
+    if use_cache:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(twin, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(path)  # atomic: a concurrent reader never sees half a file
+        except OSError:
+            pass  # a read-only checkout still works, without the cache
+    return twin
+
+
+def build_all(scale: str | None = None) -> Iterator[str]:
+    """Build every available twin, cache it, and write its frames as Parquet for inspection.
+
+    Parameters
+    ----------
+    scale : {"full", "quick"}, optional
+        Default: ``"quick"`` in quick mode (``AICHINA_QUICK=1``), else ``"full"``.
+
+    Yields
+    ------
+    str
+        One line per twin: rows, build or cache time, and where its files are.
+
+    Notes
+    -----
+    Files go to ``data/_generated/<slug>/<scale>/``: ``panel.parquet``, ``raw-<name>.parquet`` and
+    ``manifest.json`` (seed, scale, row counts and the content hash of each frame). The chapters read
+    the cached twin through :func:`load_twin`.
+    """
+    import time
+
+    from helpers.twins.engine import hash_frame
+
+    scale = scale or ("quick" if is_quick() else "full")
+    for slug in available_twins():
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            # load_twin always says the data are simulated; here that is the point of the step
+            warnings.simplefilter("ignore", UserWarning)
+            twin = load_twin(slug, scale=scale)
+        out = CACHE_DIR / slug / scale
+        out.mkdir(parents=True, exist_ok=True)
+        frames = {"panel": twin.panel, **{f"raw-{k}": v for k, v in twin.raw.items()}}
+        manifest: dict[str, Any] = {"slug": slug, "scale": scale, "seed": twin.meta.get("seed"),
+                                    "simulated": True, "frames": {}}
+        for name, frame in frames.items():
+            if not isinstance(frame, pd.DataFrame):
+                continue
+            frame.to_parquet(out / f"{name}.parquet", index=False)
+            manifest["frames"][name] = {"rows": len(frame), "sha256": hash_frame(frame)}
+        (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+        yield (f"{slug:30s} {scale:5s} {len(twin.panel):>9,d} rows  "
+               f"{time.perf_counter() - start:5.1f} s  -> {os.path.relpath(out, DATA_DIR.parent)}")
