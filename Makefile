@@ -78,7 +78,8 @@ browser-deps:  ## install Debian's Chromium if it is missing (needs root or sudo
 	fi
 
 bench: venv  ## run every benchmark in benchmarks/ and print its measurements
-	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f; done
+	@for f in benchmarks/bench_*.py; do [ "$$f" = benchmarks/bench_build.py ] && continue; echo "== $$f"; $(BIN)/python $$f; done
+	@echo "(the build budgets: $(BIN)/python benchmarks/bench_build.py [--install])"
 
 lab: venv  ## JupyterLab with the book's environment, opened on notebooks/
 	$(BIN)/jupyter lab --notebook-dir=notebooks
