@@ -61,7 +61,7 @@ unit: venv  ## helper tests, notebook hygiene, twins and real-data fixtures
 	$(PYTEST) -m "not browser" tests
 
 notebooks: venv  ## execute every chapter headless in a fresh kernel, quick mode
-	AICHINA_QUICK=1 $(PYTEST) --nbmake --nbmake-timeout=900 -p no:cacheprovider notebooks
+	AICHINA_QUICK=1 AICHINA_BUILD_DIR=$(CURDIR)/$(QUICK_OUT) $(PYTEST) --nbmake --nbmake-timeout=900 -p no:cacheprovider notebooks
 
 book-quick: venv  ## build the book in quick mode with warnings as errors (into _build/quick)
 	rm -rf $(QUICK_OUT)/_build/html
