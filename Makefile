@@ -82,7 +82,7 @@ bench: venv  ## run every benchmark in benchmarks/ and print its measurements
 	@echo "(the build budgets: $(BIN)/python benchmarks/bench_build.py [--install])"
 
 lab: venv  ## JupyterLab with the book's environment, opened on notebooks/
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $$( [ "$$(id -u)" -eq 0 ] && echo --allow-root )
 
 strip: venv  ## remove outputs from every notebook before committing
 	$(BIN)/nbstripout --keep-id notebooks/*.ipynb
