@@ -1,0 +1,727 @@
+r"""Simulated twin of spec 000: industry-finance cooperation pilots and corporate AI applications.
+
+Only the paper's abstract is public, so this twin follows the design that ``spec.md`` reconstructs
+from it ([A] defaults) and its calibration notes (sec. 6). Everything below is *simulated*.
+
+Design (truth first)
+--------------------
+About 4,000 A-share non-financial firms in real prefecture-level cities
+(:func:`helpers.twins.geography.select_cities`), 2011-2023, unbalanced (IPOs enter over time, a few
+firms delist); the number of firm-years is fixed by the calibration (it does not depend on the seed).
+
+Treatment. ``Treat`` = the firm's city is in the first batch (2016) of industry-finance cooperation
+pilot cities: the **reconstructed** 37-city list of :func:`helpers.twins.policies.pilot_list`
+``"industry_finance"``; ``DID = Treat x Post`` with ``Post = 1[year >= 2016]`` (the paper's baseline).
+The staggered variant adds a **reconstructed** second batch in 2021 (spec sec. 2, an assumption:
+``reconstruct_pilot_list`` over the remaining cities); ``cohort`` is 2016, 2021 or 0 (never) and
+``DID_stag = 1[year >= cohort > 0]``. Listed firms cluster in pilot cities (share of firm-years in
+first-batch cities about 38 %, spec sec. 6), and pilot-city firms are larger (selection on
+observables, absorbed by firm effects: no pre-trend).
+
+The AI measure is built from text, as the chapter builds it. For each firm-year the twin draws a
+latent AI intensity
+
+.. math:: y^*_{it}(d) = c_0 + s\,[\mu_t + \alpha_i + x_{it}'\gamma + \eta_{ct} + \zeta_{jt} + e_{it}]
+          + \beta_F AIFin_{it}(d) + \beta_D DataAsset_{it}(d) + \beta_K \min(|\tau_K|_{it}(d), 3)
+          + d\,\tau^{dir}_{g}(t-g)\,m_i + \textstyle\sum_p \pi_p P_{p,ct},
+
+maps it to a keyword count :math:`n_{it}(d) = \max(0, \lfloor e^{y^*} - 1 + U_{it} \rfloor)` (common
+:math:`U` in both potential worlds), writes an MD&A snippet in Chinese holding exactly that many
+dictionary mentions (a few of them negated, e.g. 公司目前尚未应用人工智能, and about 3 % of the
+snippets in traditional characters), and sets ``AI = ln(1 + n)``: exactly what
+``helpers.text.keyword_frequency(texts, "ai")["ln1p_count"]`` returns (all mentions are counted, as
+in the papers). ``AI_freq`` is the per-10,000-word frequency of the same call.
+
+True effects (``twin.truth``; all realized on the constructed scales, from the two potential worlds)
+----------------------------------------------------------------------------------------------------
+- **Dynamic and cohort-specific.** The direct effect :math:`\tau^{dir}_g(e)` builds up over event
+  time ``e`` and differs by cohort (2016: slow build-up; 2021: larger on impact); the mechanisms add
+  paths with their own build-up. ``att_first_batch`` is the ATT of the baseline ``DID`` (2016
+  cohort, its treated firm-years), ``event_path_first_batch`` its path by event time (zero before
+  2016: parallel pre-trends by construction), ``att_staggered`` the ATT over all treated firm-years
+  of the staggered design, ``att_gt`` the group-time ATTs and ``event_path`` the event-time path.
+  Because the 2016 cohort's effect is still growing when it serves as a control for the 2021
+  cohort, TWFE on ``DID_stag`` is biased down; Callaway-Sant'Anna, Sun-Abraham and the imputation
+  estimator recover ``att_staggered`` / ``event_path``.
+- **Mechanisms**: the pilot raises ``AIFin`` (ln(1 + AI-project loans + special funds + subsidies)),
+  lowers capital and labour misallocation ``Misalloc_K = |tau_K|``, ``Misalloc_L = |tau_L|`` (the
+  Chen-Hu wedges of :func:`helpers.misallocation.distortions` on the raw firm inputs) and raises
+  ``DataAsset`` (ln(1 + data-asset keyword count) from the same snippets). Each feeds the latent AI
+  intensity (``beta_mediator``). ``mechanism_att`` holds the realized ATTs.
+- **Heterogeneity**: :math:`m_i = 1 + \sum_k b_k (H_{ik} - \bar H_k)` (normalized to mean 1 over
+  treated firm-years) with ``TechExec``, ``WeakGov``, ``LowInst``, ``HighTech``, ``DigiEcon``: the
+  effect is about 1.5-2 times larger where the dummy is 1 (``tau_by_group``).
+- **Concurrent policies** (AI pilot zones, Broadband China, smart cities, big-data zones): small true
+  effects ``concurrent_effects`` on the latent intensity, so excluding them moves the estimate a
+  little, as the robustness section shows.
+
+What a naive estimator gets wrong: pooled OLS without firm effects overstates the effect (pilot-city
+firms are larger and more AI-intensive); TWFE under staggered adoption understates it.
+
+Reference
+---------
+卫武, 季阳 (2026), 产融合作与企业人工智能应用, 财经论丛 42(6): 89-100 (abstract only); spec 000.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from helpers.twins import engine as E
+from helpers.twins.geography import select_cities
+from helpers.twins.policies import PilotList, adoption_years, pilot_list, reconstruct_pilot_list
+
+__all__ = [
+    "AI_TERMS",
+    "CONTROLS",
+    "DATA_TERMS",
+    "HETERO",
+    "SLUG",
+    "ai_financing",
+    "build",
+    "second_batch",
+]
+
+SLUG = "industry-finance-ai"
+YEARS = tuple(range(2011, 2024))
+CONTROLS = ("Size", "Lev", "ROA", "Growth", "Age", "Board", "Indep", "Top1", "Dual", "TobinQ",
+            "Cashflow")
+HETERO = ("TechExec", "WeakGov", "LowInst", "HighTech", "DigiEcon")
+MEDIATORS = ("AIFin", "Misalloc_K", "Misalloc_L", "DataAsset")
+CONCURRENT = {"AIZone": "ai_pilot_zones", "Broadband": "broadband_china", "SmartCity": "smart_city",
+              "BigData": "bigdata_zones"}
+FINANCING_COLS = ("ai_bank_loans", "gov_special_funds", "ai_subsidies")
+DIGITAL_COLS = ("internet_users_per100", "telecom_rev_pc", "it_emp_share", "digital_finance_idx")
+MAX_COUNT = 150  # keyword mentions per snippet (keeps the text volume modest)
+N_FILLERS = 5    # neutral sentences per snippet
+
+# The AI dictionary of helpers.text ("ai", 20 terms) with relative mention frequencies [A].
+AI_TERMS: dict[str, float] = {
+    "人工智能": 0.26, "智能制造": 0.16, "机器学习": 0.06, "深度学习": 0.05, "智能机器人": 0.05,
+    "人脸识别": 0.04, "语音识别": 0.04, "自动驾驶": 0.04, "计算机视觉": 0.04, "大模型": 0.04,
+    "知识图谱": 0.03, "自然语言处理": 0.03, "商业智能": 0.03, "生成式人工智能": 0.02,
+    "智能数据分析": 0.02, "图像理解": 0.02, "身份验证": 0.02, "生物识别技术": 0.02, "语义搜索": 0.02,
+    "投资决策辅助系统": 0.01,
+}
+DATA_TERMS: dict[str, float] = {
+    "数据资产": 0.2, "数据资源": 0.2, "数据要素": 0.15, "数据治理": 0.15, "数据交易": 0.08,
+    "数据确权": 0.05, "数据资本": 0.05, "数据资产入表": 0.05, "数据资产评估": 0.04, "数据价值化": 0.03,
+}
+# Snippet templates. Word counts are those of helpers.text.keyword_frequency(..., "ai") (jieba with
+# the AI dictionary added); tests/test_twin_industry_finance_ai.py checks them against jieba.
+FILLERS: tuple[tuple[str, int], ...] = (
+    ("报告期内公司实现营业收入稳步增长。", 7), ("公司持续优化产品结构并加强成本管控。", 9),
+    ("公司坚持主业发展战略，提升核心竞争力。", 8), ("本年度公司积极拓展国内外市场。", 6),
+    ("公司进一步完善内部控制体系。", 6), ("面对复杂的外部环境，公司保持经营稳健。", 8),
+    ("公司加大研发投入，推动技术升级。", 6), ("公司重视人才培养与团队建设。", 6),
+)
+AI_TEMPLATES: tuple[tuple[str, int], ...] = (("公司推进{}应用。", 4), ("加快{}在生产中的落地。", 7),
+                                             ("积极布局{}。", 3))
+NEG_TEMPLATE = ("公司目前尚未应用{}。", 5)
+DATA_TEMPLATE = "推动{}体系建设。"
+DATA_WORDS = {"数据资产": 5, "数据资源": 5, "数据要素": 5, "数据治理": 5, "数据确权": 5, "数据交易": 5,
+              "数据资本": 5, "数据资产入表": 6, "数据资产评估": 6, "数据价值化": 6}
+INDUSTRIES: dict[str, tuple[float, bool]] = {  # CSRC 2012 code: (share of firms, high-tech industry)
+    "C13": (0.02, False), "C14": (0.02, False), "C15": (0.01, False), "C17": (0.02, False),
+    "C22": (0.01, False), "C26": (0.07, False), "C27": (0.06, True), "C29": (0.03, False),
+    "C30": (0.02, False), "C31": (0.01, False), "C32": (0.02, False), "C33": (0.02, False),
+    "C34": (0.04, True), "C35": (0.05, True), "C36": (0.04, True), "C38": (0.06, True),
+    "C39": (0.09, True), "C40": (0.02, True), "D44": (0.03, False), "E48": (0.02, False),
+    "F51": (0.03, False), "G54": (0.02, False), "I63": (0.02, True), "I64": (0.03, True),
+    "I65": (0.07, True), "K70": (0.03, False), "L72": (0.02, False), "M73": (0.02, True),
+    "N77": (0.02, False), "R86": (0.02, False), "B06": (0.02, False), "A01": (0.03, False),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# reference constructions the chapter repeats
+# --------------------------------------------------------------------------------------------
+def ai_financing(financing: pd.DataFrame) -> pd.Series:
+    r"""AI dedicated-financing access: :math:`AIFin = \ln(1 + \text{loans} + \text{funds} + \text{subsidies})`.
+
+    Parameters
+    ----------
+    financing : pandas.DataFrame
+        One row per firm-year with ``ai_bank_loans``, ``gov_special_funds`` and ``ai_subsidies``
+        (10,000 CNY; AI-project bank loans, government special funds and subsidies whose text
+        mentions AI, digital or intelligent projects; spec sec. 3, mechanism ``AIFin``).
+
+    Returns
+    -------
+    pandas.Series
+        ``AIFin``, indexed like ``financing``.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, or a value is missing or negative.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"ai_bank_loans": [0.0, 100.0], "gov_special_funds": [0.0, 20.0],
+    ...                   "ai_subsidies": [0.0, 8.0]})
+    >>> ai_financing(f).round(4).tolist()
+    [0.0, 4.8598]
+    """
+    missing = [c for c in FINANCING_COLS if c not in financing.columns]
+    if missing:
+        raise ValueError(f"financing lacks column(s) {missing}; expected {list(FINANCING_COLS)}")
+    vals = financing[list(FINANCING_COLS)].to_numpy(dtype=float)
+    if np.isnan(vals).any() or (vals < 0).any():
+        raise ValueError("financing amounts must be non-negative and not missing (use 0 for none)")
+    return pd.Series(np.log1p(vals.sum(axis=1)), index=financing.index, name="AIFin")
+
+
+def second_batch(n_cities: int = 45, year: int = 2021, seed: int = 2021) -> PilotList:
+    """The RECONSTRUCTED later batch of industry-finance pilot cities (spec sec. 2, default 2021).
+
+    Drawn with :func:`helpers.twins.policies.reconstruct_pilot_list` from the prefecture-level cities
+    that are not in the (also reconstructed) first batch, with the policies module's default score
+    (capitals and separately planned cities, East). It is an assumption, not an official list.
+
+    Parameters
+    ----------
+    n_cities : int
+        Size of the batch.
+    year : int
+        Adoption year of the batch.
+    seed : int
+        Seed of the draw.
+
+    Returns
+    -------
+    PilotList
+        ``status="reconstructed"``.
+
+    Raises
+    ------
+    ValueError
+        If ``n_cities`` is not positive or ``year`` is not after 2016.
+
+    Examples
+    --------
+    >>> pl = second_batch()
+    >>> pl.status, len(pl.adoption), set(pl.adoption.values())
+    ('reconstructed', 45, {2021})
+    """
+    if n_cities < 1 or year <= 2016:
+        raise ValueError(f"need n_cities >= 1 and a year after 2016, got {n_cities}, {year}")
+    first = set(pilot_list("industry_finance").adoption)
+    t = select_cities(None, YEARS[0], YEARS[-1])
+    t = t[~t.adcode.isin(first)]
+    score = 1.5 * t["special_city"].to_numpy(float) + 0.5 * (t["region"] == "East").to_numpy(float)
+    return reconstruct_pilot_list(
+        "industry_finance_batch2", {year: n_cities}, t["adcode"].tolist(), score, seed=seed,
+        name="Industry-finance cooperation pilot cities, later batch (assumed)",
+        name_zh="产融合作试点城市（后续批次，假定）",
+        source=f"ASSUMPTION of spec 000 sec. 2: a later batch in {year}; not an official list")
+
+
+# --------------------------------------------------------------------------------------------
+# building blocks
+# --------------------------------------------------------------------------------------------
+def _firm_skeleton(n_firms: int, cal: dict[str, Any], rng: np.random.Generator) -> pd.DataFrame:
+    """Deterministic entry/exit counts (so N does not depend on the seed), random firm order."""
+    T = len(YEARS)
+    pc = cal["panel"]
+    n_start = round(n_firms * float(pc["share_at_start"]))
+    entry = np.full(n_firms, YEARS[0])
+    k = n_firms - n_start
+    entry[n_start:] = YEARS[0] + 1 + np.floor(np.arange(k) * (T - 1) / k).astype(int)
+    n_exit = round(n_firms * float(pc["share_exit"]))
+    exit_ = np.full(n_firms, YEARS[-1])
+    # exits spread over the firms present at the start: last year 2015..2022
+    ex_idx = np.linspace(0, n_start - 1, n_exit).round().astype(int)
+    exit_[ex_idx] = 2015 + (np.arange(n_exit) % 8)
+    perm = rng.permutation(n_firms)
+    return E.unbalanced_panel(entry[perm], exit_[perm], units=np.arange(n_firms), unit_col="firm",
+                              year_col="year")
+
+
+def _counts(y: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Keyword count from the latent intensity: max(0, floor(exp(y) - 1 + U)), capped."""
+    return np.clip(np.floor(np.expm1(np.minimum(y, 6.0)) + u), 0, MAX_COUNT).astype(np.int64)
+
+
+def _poisson_ppf(u: np.ndarray, mu: np.ndarray, kmax: int = 100) -> np.ndarray:
+    """Poisson quantile function (vectorized): smallest k with CDF(k; mu) >= u (common random numbers)."""
+    mu = np.minimum(mu, 40.0)
+    k = np.arange(1, kmax + 1)
+    logp = -mu[:, None] + k[None, :] * np.log(mu)[:, None] - np.cumsum(np.log(k))[None, :]
+    cdf = np.exp(-mu)[:, None] + np.cumsum(np.exp(logp), axis=1)
+    return (np.column_stack([np.exp(-mu), cdf]) < u[:, None]).sum(axis=1).astype(np.int64)
+
+
+def _split3(c: np.ndarray) -> np.ndarray:
+    """Split counts over three terms (about 55/30/15 %), exactly summing to ``c``."""
+    b = c * 3 // 10
+    cc = c * 15 // 100
+    return np.column_stack([c - b - cc, b, cc])
+
+
+def _text_choices(n: int, n_firms: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Random filler sentences per snippet and favourite terms per firm (three AI, two data)."""
+    p_ai = np.array(list(AI_TERMS.values()))
+    p_da = np.array(list(DATA_TERMS.values()))
+    return {
+        "fil": rng.integers(0, len(FILLERS), (n, N_FILLERS)),
+        "fav": np.column_stack([rng.choice(len(AI_TERMS), n_firms, p=p_ai / p_ai.sum()) for _ in range(3)]),
+        "fav_d": np.column_stack([rng.choice(len(DATA_TERMS), n_firms, p=p_da / p_da.sum())
+                                  for _ in range(2)]),
+    }
+
+
+def _word_counts(ai_n: np.ndarray, neg_n: np.ndarray, da_n: np.ndarray, ch: dict[str, np.ndarray],
+                 firm: np.ndarray) -> np.ndarray:
+    """Words of each snippet as keyword_frequency(..., "ai") counts them (template word counts)."""
+    words = np.array([w for _, w in FILLERS])[ch["fil"]].sum(axis=1)
+    parts = _split3(ai_n)
+    for j, (_, w) in enumerate(AI_TEMPLATES):
+        words = words + w * parts[:, j]
+    words = words + NEG_TEMPLATE[1] * neg_n
+    dw = np.array([DATA_WORDS[t] for t in DATA_TERMS])
+    da_split = np.column_stack([da_n - da_n // 3, da_n // 3])
+    for j in range(2):
+        words = words + dw[ch["fav_d"][firm, j]] * da_split[:, j]
+    return words
+
+
+def _texts(ai_n: np.ndarray, neg_n: np.ndarray, da_n: np.ndarray, trad: np.ndarray,
+           ch: dict[str, np.ndarray], firm: np.ndarray) -> np.ndarray:
+    """MD&A snippets holding exactly ``ai_n`` + ``neg_n`` AI mentions and ``da_n`` data mentions."""
+    S = np.dtypes.StringDType()
+    ai_terms = list(AI_TERMS)
+    da_terms = list(DATA_TERMS)
+    fil_txt = np.array([f for f, _ in FILLERS], dtype=S)
+    fil = ch["fil"]
+    text = fil_txt[fil[:, 0]]
+    for j in range(1, N_FILLERS):
+        text = np.strings.add(text, fil_txt[fil[:, j]])
+    parts = _split3(ai_n)
+    for j, (tmpl, _) in enumerate(AI_TEMPLATES):
+        sent = np.array([tmpl.format(t) for t in ai_terms], dtype=S)[ch["fav"][firm, j]]
+        text = np.strings.add(text, np.strings.multiply(sent, parts[:, j]))
+    neg_sent = np.array([NEG_TEMPLATE[0].format(t) for t in ai_terms], dtype=S)[ch["fav"][firm, 0]]
+    text = np.strings.add(text, np.strings.multiply(neg_sent, neg_n))
+    da_split = np.column_stack([da_n - da_n // 3, da_n // 3])
+    for j in range(2):
+        sent = np.array([DATA_TEMPLATE.format(t) for t in da_terms], dtype=S)[ch["fav_d"][firm, j]]
+        text = np.strings.add(text, np.strings.multiply(sent, da_split[:, j]))
+    if trad.any():
+        import opencc
+
+        conv = opencc.OpenCC("s2t")
+        uniq, inv = np.unique(text[trad].astype(object), return_inverse=True)
+        text[trad] = np.array([conv.convert(x) for x in uniq], dtype=S)[inv.ravel()]
+    return text.astype(object)
+
+
+def _cities_and_policies(cal: dict[str, Any]) -> pd.DataFrame:
+    cities = select_cities(None, YEARS[0], YEARS[-1])
+    codes = cities["adcode"].tolist()
+    first = adoption_years(codes, "industry_finance")
+    b2 = cal["treatment"]["second_batch"]
+    second = adoption_years(codes, second_batch(int(b2["n_cities"]), int(b2["year"]), int(b2["seed"])))
+    out = cities[["adcode", "name", "province", "region", "capital", "special_city", "lon", "lat"]].copy()
+    out = out.rename(columns={"adcode": "city_id", "name": "city_name"})
+    out["if_first"] = first
+    out["if_second"] = second
+    out["cohort"] = np.where(first > 0, first, second)
+    for col, key in CONCURRENT.items():
+        out[f"{col}_year"] = adoption_years(codes, key)
+    return out.reset_index(drop=True)
+
+
+def _city_weights(cities: pd.DataFrame, share_pilot: float, rng: np.random.Generator) -> np.ndarray:
+    """Probability that a listed firm is registered in each city; pilot cities hold ``share_pilot``."""
+    big = cities["city_id"].isin(["110000", "310000", "440300"]).to_numpy(float)
+    major = cities["city_id"].isin(["330100", "440100", "320500", "320100", "510100", "420100"]
+                                   ).to_numpy(float)
+    score = (1.6 * cities["special_city"].to_numpy(float) + 0.9 * (cities["region"] == "East").to_numpy(float)
+             + 1.6 * big + 0.8 * major + 0.5 * rng.standard_normal(len(cities)))
+    w = np.exp(score)
+    pil = (cities["if_first"] > 0).to_numpy()
+    w[pil] *= share_pilot / w[pil].sum() * w[~pil].sum() / (1 - share_pilot)
+    return w / w.sum()
+
+
+def _digital_indicators(cities: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """City-year raw digital-economy indicators (four, spec sec. 3 DigiEcon), all positive."""
+    n, T = len(cities), len(YEARS)
+    lvl = (0.9 * cities["special_city"].to_numpy(float) + 0.5 * (cities["region"] == "East").to_numpy(float)
+           + 0.6 * rng.standard_normal(n))
+    ci = np.repeat(np.arange(n), T)
+    t = np.tile(np.arange(T), n)
+    common = lvl[ci][:, None]
+    noise = rng.standard_normal((n * T, 4)) * np.array([0.10, 0.15, 0.12, 0.05])
+    growth = np.array([0.06, 0.08, 0.04, 0.09])
+    load = np.array([0.35, 0.55, 0.45, 0.25])
+    base = np.log(np.array([35.0, 600.0, 0.012, 150.0]))
+    X = np.exp(base + load * common + growth * t[:, None] + noise)
+    out = pd.DataFrame(X, columns=list(DIGITAL_COLS))
+    out.insert(0, "year", np.tile(YEARS, n))
+    out.insert(0, "city_id", cities["city_id"].to_numpy()[ci])
+    return out
+
+
+def _misallocation(Y: np.ndarray, gk: np.ndarray, gl: np.ndarray, industry: np.ndarray,
+                   year: np.ndarray) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Capital and employees from log-wedge deviations; |tau| through helpers.misallocation."""
+    from helpers.misallocation import distortions
+
+    K = 0.35 * Y * np.exp(gk)
+    L = Y / 1.2e6 * np.exp(gl)
+    frame = pd.DataFrame({"industry": industry, "year": year, "K": K, "L": L, "Y": Y})
+    d = distortions(frame)
+    return np.abs(d["tau_K"].to_numpy()), np.abs(d["tau_L"].to_numpy()), frame
+
+
+# --------------------------------------------------------------------------------------------
+# the builder
+# --------------------------------------------------------------------------------------------
+def build(scale: str = "full", seed: int | None = None, calibration: dict[str, Any] | None = None
+          ) -> E.Twin:
+    """Build the twin (call it through ``helpers.twins.load_twin(SLUG, scale, seed)``).
+
+    Parameters
+    ----------
+    scale : {"full", "quick"}
+        ``"full"``: the paper's size (``panel.n_firms`` firms, 2011-2023); ``"quick"``: a small
+        twin (``panel.quick_firms`` firms) with the same design, for tests and quick mode.
+    seed : int, optional
+        Default: ``seed`` in ``data/industry-finance-ai/calibration.yml``.
+    calibration : dict, optional
+        The parsed calibration file (read from ``data/`` when omitted).
+
+    Returns
+    -------
+    Twin
+        ``panel`` (firm-year analysis panel), ``raw`` (``texts``: MD&A snippets; ``firm_inputs``:
+        output, capital, employees, wage bill, industry; ``financing``: AI-financing components;
+        ``city_digital``: four digital-economy indicators per city-year; ``cities``: city attributes
+        and pilot years), ``truth`` (see the module docstring) and ``meta``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown scale.
+
+    Examples
+    --------
+    >>> t = build("quick", seed=3)
+    >>> sorted(t.raw)
+    ['cities', 'city_digital', 'financing', 'firm_inputs', 'texts']
+    """
+    from helpers.indices import entropy_index
+    from helpers.twins.loader import read_calibration
+
+    cal = calibration if calibration is not None else read_calibration(SLUG)
+    if scale not in ("full", "quick"):
+        raise ValueError(f"scale must be 'full' or 'quick', got {scale!r}")
+    seed = int(cal["seed"]) if seed is None else int(seed)
+    rng = np.random.default_rng(seed)
+    tg, tr, nz = cal["targets"], cal["truth"], cal["noise"]
+    n_firms = int(cal["panel"]["n_firms"] if scale == "full" else cal["panel"]["quick_firms"])
+
+    # ---- cities, pilots, digital economy ---------------------------------------------------
+    cities = _cities_and_policies(cal)
+    city_digital = _digital_indicators(cities, rng)
+    city_digital["DigiIndex"] = entropy_index(city_digital[list(DIGITAL_COLS)]).to_numpy()
+
+    # ---- firms: skeleton, city, industry, firm attributes -----------------------------------
+    panel = _firm_skeleton(n_firms, cal, rng)
+    fi = panel["firm"].to_numpy()
+    year = panel["year"].to_numpy()
+    n_obs = len(panel)
+    w_city = _city_weights(cities, float(cal["treatment"]["share_firms_first_batch"]), rng)
+    city_of = rng.choice(len(cities), n_firms, p=w_city)
+    if scale == "quick":  # keep every industry-year cell populated in the small twin
+        ind_codes = list(INDUSTRIES)[:: 4]
+        ind_p = np.full(len(ind_codes), 1 / len(ind_codes))
+    else:
+        ind_codes = list(INDUSTRIES)
+        ind_p = np.array([v[0] for v in INDUSTRIES.values()])
+        ind_p = ind_p / ind_p.sum()
+    ind_of = rng.choice(len(ind_codes), n_firms, p=ind_p)
+    hi_ind = np.array([INDUSTRIES[c][1] for c in ind_codes])[ind_of]
+    ci = city_of[fi]
+    cohort_f = cities["cohort"].to_numpy()[city_of]
+    first_f = cities["if_first"].to_numpy()[city_of] > 0
+    special_f = cities["special_city"].to_numpy(float)[city_of]
+
+    # firm latent scores: size, digital orientation, governance quality, institutional ownership
+    # Selection on observables: pilot-city (and big-city) firms are larger. The latent AI-related
+    # scores use Size *centred within cohort group*, so that treated and control firms share the
+    # distribution of latent AI levels: with a censored count outcome, any level gap would turn the
+    # common rise of AI into a differential trend (a pre-trend).
+    zf = rng.standard_normal((n_firms, 4))
+    z_size = zf[:, 0] + 0.45 * first_f + 0.35 * special_f
+    grp = pd.Series(cohort_f)
+    z_size_c = z_size - pd.Series(z_size).groupby(grp).transform("mean").to_numpy()
+    z_dig = 0.5 * zf[:, 1] + 0.3 * z_size_c + 0.6 * hi_ind
+    z_gov = zf[:, 2] + 0.3 * z_size
+    z_inst = 0.6 * zf[:, 3] + 0.5 * z_size + 0.3 * z_gov
+    HighTech_f = (rng.random(n_firms) < np.where(hi_ind, 0.8, 0.25)).astype(int)
+    TechExec_f = (rng.random(n_firms) < 1 / (1 + np.exp(-(-0.9 + 1.0 * HighTech_f + 0.4 * zf[:, 1])))
+                  ).astype(int)
+
+    # ---- controls (exact target moments) ----------------------------------------------------
+    names = [c for c in CONTROLS if c != "Dual"]
+    marg = {v: E.Marginal(tg[v]["mean"], tg[v]["sd"], tg[v].get("min"), tg[v].get("max"),
+                          float(cal["shapes"]["skew"].get(v, 0.0))) for v in names}
+    U = rng.standard_normal((n_firms, len(names)))
+    U[:, names.index("Size")] = z_size / z_size.std()
+    U[:, names.index("Age")] = 0.5 * U[:, names.index("Age")] - 0.5 * (panel.groupby("firm")
+                                                                        .entry_year.first().to_numpy()
+                                                                        - 2011) / 4
+    U = (U - U.mean(0)) / U.std(0)
+    trends = {"Size": 0.06 * (year - 2017.0), "Age": 0.09 * (year - 2017.0), "TobinQ": -0.02 * (year - 2017.0)}
+    X = E.draw_panel_covariates(fi, year, marg, rng, between_share=cal["shapes"]["between_share"],
+                                trend=trends, unit_scores=U)
+    X["Dual"] = (rng.random(n_firms)[fi] < float(tg["Dual"]["mean"])).astype(int)
+    gov_index = 0.8 * z_gov[fi] + 0.6 * rng.standard_normal(n_obs)
+    inst_own = 1 / (1 + np.exp(-(-0.3 + 0.9 * z_inst[fi] + 0.3 * rng.standard_normal(n_obs))))
+    panel["GovIndex"], panel["InstOwn"] = gov_index, inst_own
+    firm_mean = panel.groupby("firm")[["GovIndex", "InstOwn"]].transform("mean")
+    WeakGov = (firm_mean["GovIndex"] < firm_mean["GovIndex"].groupby(fi).first().median()).astype(int)
+    LowInst = (firm_mean["InstOwn"] < firm_mean["InstOwn"].groupby(fi).first().median()).astype(int)
+    dig15 = city_digital.loc[city_digital.year == 2015].set_index("city_id")["DigiIndex"]
+    dig_f = dig15.reindex(cities["city_id"]).to_numpy()[city_of]
+    DigiEcon_f = (dig_f > np.median(dig_f)).astype(int)
+    H = pd.DataFrame({"TechExec": TechExec_f[fi], "WeakGov": WeakGov.to_numpy(),
+                      "LowInst": LowInst.to_numpy(), "HighTech": HighTech_f[fi],
+                      "DigiEcon": DigiEcon_f[fi]})
+
+    # ---- treatment --------------------------------------------------------------------------
+    cohort = cohort_f[fi]
+    Treat = first_f[fi].astype(int)
+    Post = (year >= 2016).astype(int)
+    DID = Treat * Post
+    D_stag = ((cohort > 0) & (year >= cohort)).astype(int)
+    e_rel = np.where(cohort > 0, year - cohort, -99)
+    conc = {}
+    for col in CONCURRENT:
+        yrs_c = cities[f"{col}_year"].to_numpy()[ci]
+        conc[col] = ((yrs_c > 0) & (year >= yrs_c)).astype(int)
+
+    def ramp(path: dict[int, list[float]], scale_: float = 1.0) -> np.ndarray:
+        out = np.zeros(n_obs)
+        for g, vals in path.items():
+            v = np.asarray(vals, float) * scale_
+            sel = (cohort == int(g)) & (e_rel >= 0)
+            out[sel] = v[np.minimum(e_rel[sel], v.size - 1)]
+        return out
+
+    shape = {int(g): v for g, v in tr["dynamic_shape"].items()}   # build-up share by event time
+    dyn = ramp(shape)                                               # in [0, 1], 0 before adoption
+
+    # heterogeneity multiplier (firm level), mean 1 over treated firm-years
+    b = tr["hetero_b"]
+    treated = D_stag == 1
+    # firm-years whose effect a DiD can identify: firms listed before their city's adoption year
+    ident = treated & (panel["entry_year"].to_numpy() < cohort)
+    first_rows = ident & (DID == 1)
+    mult = 1 + sum(float(b[h]) * (H[h].to_numpy() - H[h].to_numpy()[treated].mean()) for h in HETERO)
+    mult = np.clip(mult, 0.1, None)
+    mult = mult / mult[treated].mean()
+
+    # ---- mechanisms in both potential worlds -------------------------------------------------
+    gm = tr["gamma"]
+    # AI financing: zero-inflated lognormal amounts (10k CNY) split into three sources
+    lf = (float(nz["aifin_level"]) + 0.9 * rng.standard_normal(n_firms)[fi] + 0.35 * z_size_c[fi]
+          + 0.4 * z_dig[fi] + 0.12 * (year - 2017.0) + E.draw_effects(ci, 0.15, rng, by=year)
+          + 0.9 * rng.standard_normal(n_obs))
+    gate = rng.standard_normal(n_obs) + 0.5 * z_dig[fi] + 0.08 * (year - 2017.0)
+    amt_shape = rng.dirichlet([3.0, 1.5, 1.0], n_obs)
+
+    def aifin(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        g_ = gate + float(gm["AIFin_gate"]) * d
+        lv = lf + float(gm["AIFin_log"]) * d
+        amount = np.where(g_ > float(nz["aifin_zero_cut"]), np.exp(lv), 0.0)
+        return np.log1p(amount), amount
+
+    shift = dyn * treated * mult        # mechanism shifts scale with the firm multiplier too
+    fin1, amount1 = aifin(shift)
+    fin0, _ = aifin(np.zeros(n_obs))
+    financing = panel[["firm", "year"]].copy()
+    for j, col in enumerate(FINANCING_COLS):
+        financing[col] = amount1 * amt_shape[:, j]
+    fin1 = ai_financing(financing).to_numpy()
+
+    # misallocation: log wedge deviations shrink with the pilot
+    Yout = np.exp(X["Size"].to_numpy() - 0.4 + 0.3 * rng.standard_normal(n_firms)[fi]
+                  + 0.1 * rng.standard_normal(n_obs))
+    dev_k = float(nz["wedge_sd"]) * (0.8 * rng.standard_normal(n_firms)[fi] + 0.6 * rng.standard_normal(n_obs))
+    dev_l = float(nz["wedge_sd"]) * (0.8 * rng.standard_normal(n_firms)[fi] + 0.6 * rng.standard_normal(n_obs))
+    industry = np.array(ind_codes, dtype=object)[ind_of][fi]
+    shrink1 = np.clip(1 - float(gm["Misalloc_shrink"]) * shift, 0.0, 1.0)
+    mk1, ml1, inputs = _misallocation(Yout, dev_k * shrink1, dev_l * shrink1, industry, year)
+    mk0, ml0, _ = _misallocation(Yout, dev_k, dev_l, industry, year)
+    wage = np.exp(np.log(9.0) + 0.25 * rng.standard_normal(n_firms)[fi] + 0.05 * (year - 2017.0))
+    firm_inputs = panel[["firm", "year"]].copy()
+    firm_inputs["industry"] = industry
+    firm_inputs["output"] = inputs["Y"].to_numpy()
+    firm_inputs["capital"] = inputs["K"].to_numpy()
+    firm_inputs["labour"] = inputs["L"].to_numpy()
+    firm_inputs["wage_bill"] = inputs["L"].to_numpy() * wage
+
+    # data assetization: keyword counts, rising after 2019
+    ud = rng.random(n_obs)
+    yd = (float(nz["data_level"]) + 0.7 * rng.standard_normal(n_firms)[fi] + 0.4 * z_dig[fi]
+          + 0.25 * np.clip(year - 2015, 0, None) + 0.6 * rng.standard_normal(n_obs))
+    da_n1 = _counts(yd + float(gm["DataAsset_latent"]) * shift, ud)
+    da_n0 = _counts(yd, ud)
+    DA1, DA0 = np.log1p(da_n1), np.log1p(da_n0)
+
+    # ---- latent AI intensity ----------------------------------------------------------------
+    bm = tr["beta_mediator"]
+    xs = (X - X.mean()) / X.std(ddof=0)
+    lam = tr["control_effects"]
+    mu_t = np.array([float(tr["ai_year_path"][y_]) for y_ in YEARS])[year - YEARS[0]]
+    alpha_i = 0.75 * rng.standard_normal(n_firms)[fi] + 0.55 * z_dig[fi]
+    xpart = sum(float(lam[v]) * xs[v].to_numpy() for v in lam)
+    # remove the between-group gap in the controls' contribution (see the selection note above)
+    xpart = xpart - pd.Series(xpart).groupby(cohort).transform("mean").to_numpy() + xpart.mean()
+    base = (mu_t + alpha_i + xpart
+            + E.draw_effects(ci, float(nz["city_year_sd"]), rng, by=year)
+            + E.draw_effects(industry, float(nz["industry_year_sd"]), rng, by=year)
+            + float(nz["ai_idiosyncratic_sd"]) * rng.standard_normal(n_obs))
+    conc_part = sum(float(tr["concurrent_effects"][c]) * conc[c] for c in CONCURRENT)
+
+    def med(fin: np.ndarray, da: np.ndarray, mk: np.ndarray) -> np.ndarray:
+        return (float(bm["AIFin"]) * fin + float(bm["DataAsset"]) * da
+                + float(bm["Misalloc_K"]) * np.minimum(mk, 3.0))
+
+    path = {int(g): v for g, v in tr["direct_path"].items()}
+    direct = ramp(path) * mult * treated
+    u_ai = rng.random(n_obs)
+    neg_n = (rng.random(n_obs) < float(nz["negated_share"])).astype(np.int64)
+    m1, m0 = med(fin1, DA1, mk1), med(fin0, DA0, mk0)
+    c0, s, k_dir = 0.0, 1.0, 1.0
+    for _ in range(8):   # intercept and scale so that AI hits its target mean and SD
+        y1 = c0 + s * base + m1 + conc_part + k_dir * direct
+        y0 = c0 + s * base + m0 + conc_part
+        n1 = _counts(y1, u_ai) + neg_n
+        n0 = _counts(y0, u_ai) + neg_n
+        ai1, ai0 = np.log1p(n1), np.log1p(n0)
+        att = float((ai1 - ai0)[first_rows].mean())
+        c0 += float(tg["AI"]["mean"]) - ai1.mean()
+        s *= float(tg["AI"]["sd"]) / ai1.std()
+        mediated = float((np.log1p(_counts(y0 + (m1 - m0), u_ai) + neg_n) - ai0)[first_rows].mean())
+        k_dir *= max(float(tr["att_target"]) - mediated, 1e-3) / max(att - mediated, 1e-3)
+
+    # ---- text -------------------------------------------------------------------------------
+    trad = rng.random(n_firms)[fi] < float(nz["traditional_share"])
+    ch = _text_choices(n_obs, n_firms, rng)
+    texts_arr = _texts(n1 - neg_n, neg_n, da_n1, trad, ch, fi)
+    n_words = _word_counts(n1 - neg_n, neg_n, da_n1, ch, fi)
+    n_words0 = _word_counts(n0 - neg_n, neg_n, da_n0, ch, fi)
+    texts = panel[["firm", "year"]].copy()
+    texts["mdna_text"] = texts_arr
+
+    # ---- alternative AI measure: AI patents (common random numbers) --------------------------
+    up = rng.random(n_obs)
+    pat1 = _poisson_ppf(up, np.exp(-1.6 + 0.7 * y1))
+    pat0 = _poisson_ppf(up, np.exp(-1.6 + 0.7 * y0))
+
+    # ---- assemble ---------------------------------------------------------------------------
+    firm_id = np.char.zfill((600000 + np.arange(n_firms)).astype(str), 6)
+    firm_id = np.where(np.arange(n_firms) % 2 == 0, firm_id,
+                       np.char.zfill((np.arange(n_firms) + 1).astype(str), 6))
+    city_cols = cities[["city_id", "city_name", "province", "region", "capital", "special_city"]]
+    out = pd.DataFrame({"firm_id": firm_id[fi], "year": year})
+    out = pd.concat([out, city_cols.iloc[ci].reset_index(drop=True)], axis=1)
+    out["industry"] = industry
+    out["AI"] = np.log1p(n1)
+    out["AI_count"] = n1
+    out["AI_freq"] = 1e4 * n1 / n_words
+    out["AI_patent"] = np.log1p(pat1)
+    out["Treat"], out["Post"], out["DID"] = Treat, Post, DID
+    out["cohort"], out["DID_stag"] = cohort, D_stag
+    for c in CONTROLS:
+        out[c] = X[c].to_numpy()
+    out["AIFin"], out["Misalloc_K"], out["Misalloc_L"], out["DataAsset"] = fin1, mk1, ml1, DA1
+    for h in HETERO:
+        out[h] = H[h].to_numpy()
+    out["GovIndex"], out["InstOwn"] = gov_index, inst_own
+    out["DigiIndex"] = city_digital.set_index(["city_id", "year"])["DigiIndex"].reindex(
+        pd.MultiIndex.from_arrays([out["city_id"], out["year"]])).to_numpy()
+    for col in CONCURRENT:
+        out[col] = conc[col]
+    out["entry_year"] = panel["entry_year"].to_numpy()
+    for frame in (texts, financing, firm_inputs):
+        frame.insert(0, "firm_id", out["firm_id"].to_numpy())
+        del frame["firm"]
+
+    # ---- truth --------------------------------------------------------------------------------
+    eff = ai1 - ai0
+    ev_first = pd.Series(eff[first_rows]).groupby(e_rel[first_rows]).mean()
+    att_gt = pd.Series(eff[ident]).groupby([cohort[ident], year[ident]]).mean()
+    ev_all = pd.Series(eff[ident]).groupby(e_rel[ident]).mean()
+    balanced = (panel.groupby("firm").year.transform("size") == len(YEARS)).to_numpy()
+    tau_by_group = {h: {int(g): float(eff[first_rows & (H[h].to_numpy() == g)].mean()) for g in (0, 1)}
+                    for h in HETERO}
+    mech = {"AIFin": float((fin1 - fin0)[first_rows].mean()),
+            "Misalloc_K": float((mk1 - mk0)[first_rows].mean()),
+            "Misalloc_L": float((ml1 - ml0)[first_rows].mean()),
+            "DataAsset": float((DA1 - DA0)[first_rows].mean()),
+            "AI_patent": float((np.log1p(pat1) - np.log1p(pat0))[first_rows].mean()),
+            "AI_freq": float((1e4 * (n1 / n_words - n0 / n_words0))[first_rows].mean())}
+    truth = {
+        "att_first_batch": float(eff[first_rows].mean()),
+        "att_first_batch_all": float(eff[DID == 1].mean()),
+        "att_staggered": float(eff[ident].mean()),
+        "att_staggered_balanced": float(eff[ident & balanced].mean()),
+        "att_by_cohort": {int(g): float(eff[ident & (cohort == g)].mean()) for g in (2016, 2021)},
+        "event_path_first_batch": {int(k): float(v) for k, v in ev_first.items()},
+        "event_path": {int(k): float(v) for k, v in ev_all.items()},
+        "att_gt": {f"{int(g)}-{int(t)}": float(v) for (g, t), v in att_gt.items()},
+        "pre_effects": 0.0,
+        "att_mediated_first_batch": float(mediated),
+        "mechanism_att": mech,
+        "beta_mediator": {k: float(v) for k, v in bm.items()},
+        "direct_path": {int(g): [float(x) * k_dir for x in v] for g, v in path.items()},
+        "dynamic_shape": {int(g): [float(x) for x in v] for g, v in shape.items()},
+        "hetero_b": {h: float(b[h]) for h in HETERO},
+        "tau_by_group": tau_by_group,
+        "concurrent_effects": {c: float(tr["concurrent_effects"][c]) for c in CONCURRENT},
+        "latent_scale": float(s),
+        "latent_intercept": float(c0),
+        "doc": {
+            "att_first_batch": ("ATT of the baseline DID on AI = ln(1+count): 2016 batch, treated firm-years "
+                                "of firms listed before 2016 (the firms whose DID varies within firm)"),
+            "att_first_batch_all": "the same over all treated firm-years, including firms listed after 2016",
+            "att_staggered": ("ATT over treated firm-years of the staggered design (2016 and 2021 cohorts), "
+                              "firms listed before their cohort year"),
+            "att_staggered_balanced": "the same over firms observed in all 13 years (csdid keeps those)",
+            "att_by_cohort": "ATT per cohort over its treated firm-years",
+            "event_path_first_batch": "true effect of the 2016 batch by event time (year - 2016)",
+            "event_path": "true effect by event time pooled over cohorts (treated firm-years)",
+            "att_gt": "group-time ATT(g, t) on the constructed AI ('cohort-year')",
+            "pre_effects": "true effect before adoption (parallel pre-trends by construction)",
+            "att_mediated_first_batch": "part of att_first_batch that runs through the mechanisms",
+            "mechanism_att": "ATT of the 2016 batch on each mechanism variable (constructed scales) and on AI_patent",
+            "beta_mediator": "latent AI intensity per unit of each mechanism (Misalloc_K capped at 3)",
+            "direct_path": "direct latent effect by cohort and event time (average firm)",
+            "dynamic_shape": "build-up share of the mechanism effects by cohort and event time",
+            "hetero_b": "slope of the firm multiplier m_i on each heterogeneity dummy",
+            "tau_by_group": "true ATT of the 2016 batch on AI among firms with the dummy = 0 and = 1",
+            "concurrent_effects": "latent AI effect of each concurrent pilot policy once active",
+            "latent_scale": "scale s applied to the non-treatment latent part (calibrates the SD of AI)",
+            "latent_intercept": "intercept c0 (calibrates the mean of AI)",
+        },
+    }
+    meta = {"seed": seed, "scale": scale, "n_firms": n_firms, "years": (YEARS[0], YEARS[-1]),
+            "calibration": f"data/{SLUG}/calibration.yml",
+            "sources": ["spec 000 sec. 2-4 (design)", "spec 000 sec. 6 (calibration notes)",
+                        "helpers.twins.policies (pilot lists; industry_finance RECONSTRUCTED)",
+                        "cpca adcodes.csv (cities)"],
+            "note": ("No published tables exist (abstract only): the targets are the spec's "
+                     "calibration notes and typical A-share magnitudes [A]. The first-batch list and "
+                     "the 2021 batch are RECONSTRUCTED, not official lists.")}
+    raw = {"texts": texts, "firm_inputs": firm_inputs, "financing": financing,
+           "city_digital": city_digital.drop(columns="DigiIndex"), "cities": cities}
+    return E.Twin(slug=SLUG, panel=out, raw=raw, truth=truth, meta=meta)
