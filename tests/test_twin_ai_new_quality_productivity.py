@@ -1,0 +1,212 @@
+"""Acceptance tests of the ai-new-quality-productivity twin (spec 001).
+
+Targets: spec 001 Table 2 (descriptive statistics, sec. 4), sec. 2.2-2.3 and 8.1 (N = 33,661; 214
+singletons; N = 32,422 with controls; subgroup shares from the Table 6 N's), Table 3 (baseline), and the
+published numbers of secs. 4-5 copied into data/ai-new-quality-productivity/published.yml.
+"""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyfixest as pf
+import pytest
+
+from helpers.paths import REPO_ROOT
+from helpers.twins import ai_new_quality_productivity as M
+from helpers.twins import load_panel, load_twin
+from helpers.twins.engine import Twin, hash_frame
+from helpers.twins.loader import read_calibration
+
+SLUG = "ai-new-quality-productivity"
+FIXTURE = REPO_ROOT / "tests" / "fixtures" / f"{SLUG}_sample.csv"
+CONTROLS = "Size + Age + Lev + Mshare + INST"
+
+
+@pytest.fixture(scope="module")
+def twin() -> Twin:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the "simulated" warning is tested below
+        return load_twin(SLUG)
+
+
+@pytest.fixture(scope="module")
+def quick() -> Twin:
+    return M.build("quick", seed=11)
+
+
+# ---- known answers: sizes and calibration targets -----------------------------------------------
+def test_sizes_match_the_paper(twin: Twin) -> None:
+    p = twin.panel
+    assert len(p) == 33661  # spec Table 2
+    assert not p.duplicated(["stkcd", "year"]).any()
+    assert int((p.groupby("stkcd").size() == 1).sum()) == 214  # 33,661 - 33,447 (Table 3 col. 1)
+    base = p.dropna(subset=["Mshare", "INST"])
+    base = base[base.groupby("stkcd").stkcd.transform("size") >= 2]
+    assert abs(len(base) - 32422) <= 5  # Table 3 cols. 2-4
+    assert 4000 <= p.stkcd.nunique() <= 4400  # spec sec. 2.3
+    assert p.industry.nunique() == len(M.INDUSTRIES) == 72  # about 70 clusters (spec sec. 2.3)
+    assert p.year.min() == 2010 and p.year.max() == 2022
+
+
+def test_descriptive_targets_within_5_percent(twin: Twin) -> None:
+    targets = read_calibration(SLUG)["targets"]
+    for var, t in targets.items():
+        if not isinstance(t, dict) or "mean" not in t or var == "smartcity":
+            continue
+        x = twin.panel[var].dropna()
+        assert x.mean() == pytest.approx(t["mean"], rel=0.05), var
+        assert x.std() == pytest.approx(t["sd"], rel=0.05), var
+
+
+def test_shares_within_2_points(twin: Twin) -> None:
+    p, tg = twin.panel, read_calibration(SLUG)["targets"]
+    assert p.smartcity.mean() == pytest.approx(0.39, abs=0.02)
+    assert p.soe.mean() == pytest.approx(tg["soe_share"], abs=0.02)
+    assert p.hightech.mean() == pytest.approx(tg["hightech_share"], abs=0.02)
+    assert p.heavypoll.mean() == pytest.approx(tg["heavypoll_share"], abs=0.02)
+    shares = p.region.value_counts(normalize=True)
+    for region, share in tg["region_share"].items():
+        assert shares[region] == pytest.approx(share, abs=0.02), region
+    assert 0.35 <= (p.lnAI == 0).mean() <= 0.5  # spec sec. 8.2: 40-50 % zeros
+    assert (p.in_rev + p.over_rev).dropna().eq(1.0).all()  # spec sec. 8.4
+
+
+def test_region_and_province_variables_are_constant_within_cells(twin: Twin) -> None:
+    p = twin.panel
+    assert (p.dropna(subset=["irobot"]).groupby(["province", "year"]).irobot.nunique() == 1).all()
+    assert (p.dropna(subset=["aicitynew"]).groupby(["city_code", "year"]).aicitynew.nunique() == 1).all()
+    assert p.groupby("stkcd")[["industry", "city_code", "soe"]].nunique().eq(1).all().all()
+    iv = p.dropna(subset=["IV_usaAI"])
+    assert iv.manuf.eq(1).all() and iv.year.max() <= 2019
+
+
+# ---- raw inputs rebuild the constructed measures --------------------------------------------------
+def test_nqp_is_the_entropy_index_of_the_raw_indicators(twin: Twin) -> None:
+    out = M.reference_nqp(twin.raw["indicators"])
+    np.testing.assert_allclose(out["NQP"].to_numpy(), twin.panel["NQP"].to_numpy(), atol=1e-10)
+    dims = out[list(M.DIMENSIONS)].sum(axis=1)
+    np.testing.assert_allclose(dims.to_numpy(), out["NQP"].to_numpy(), atol=1e-10)
+    assert sum(out.attrs["weights"].values()) == pytest.approx(1.0)
+
+
+def test_nqp_rebuilds_with_the_indices_helper_directly(quick: Twin) -> None:
+    from helpers.indices import entropy_index
+
+    X = quick.raw["indicators"][list(M.INDICATORS)]
+    info = quick.raw["indicator_info"].set_index("indicator")
+    nqp = entropy_index(X, info["direction"].to_dict(), shift=1e-4, scale=100)  # spec sec. 9 #3
+    np.testing.assert_allclose(nqp.to_numpy(), quick.panel["NQP"].to_numpy(), atol=1e-10)
+
+
+def test_patent_records_rebuild_lnai_exactly(quick: Twin) -> None:
+    from helpers.patents import is_ai_patent
+
+    pat = quick.raw["patents"]
+    flag = is_ai_patent(pat)
+    assert 0 < (~flag).sum() < len(pat)  # non-AI records (incl. near misses) are present
+    counts = M.reference_patent_counts(pat, quick.panel[["stkcd", "year"]])
+    for col in ("ai_pat", "ai_pat_inv", "ai_pat_um", "lnAI", "lnaifm", "lnaixx"):
+        np.testing.assert_array_equal(counts[col].to_numpy(), quick.panel[col].to_numpy(), err_msg=col)
+
+
+def test_report_snippets_rebuild_lnaiword_exactly(quick: Twin) -> None:
+    rebuilt = M.reference_lnaiword(quick.raw["reports"])
+    np.testing.assert_allclose(rebuilt.to_numpy(), quick.panel["lnaiword"].to_numpy(), atol=1e-12)
+    assert quick.raw["reports"]["full_text"].str.len().max() < 2000  # short snippets
+
+
+# ---- estimators recover the truth ---------------------------------------------------------------
+def test_baseline_twfe_recovers_the_true_effect_within_2_se(twin: Twin) -> None:
+    fit = pf.feols(f"NQP ~ lnAI + {CONTROLS} | stkcd+year", twin.panel, vcov={"CRV1": "industry"})
+    b, se = fit.coef()["lnAI"], fit.se()["lnAI"]
+    assert abs(b - twin.truth["beta_lnAI"]) < 2 * se
+    assert b == pytest.approx(0.539, abs=0.2)  # Table 3 col. 2
+
+
+def test_iv_exceeds_ols_because_of_measurement_error(twin: Twin) -> None:
+    t = twin.truth
+    assert t["beta_signal"] > 2.5 * t["beta_lnAI"]  # spec sec. 8.4 item 5
+    assert 0 < t["reliability"] < 0.5
+    assert t["beta_lnaifm"] > t["beta_lnaixx"] > 0
+
+
+def test_mediators_recover_their_effects(twin: Twin) -> None:
+    for m in ("lnemploy", "techshare", "FC"):
+        fit = pf.feols(f"{m} ~ lnAI + {CONTROLS} | stkcd+year", twin.panel, vcov={"CRV1": "industry"})
+        c = twin.truth["c_mediator"][m]
+        assert abs(fit.coef()["lnAI"] - c) < 2.5 * fit.se()["lnAI"], m
+
+
+# ---- properties ----------------------------------------------------------------------------------
+def test_same_seed_same_frames_other_seed_differs() -> None:
+    a, b, c = M.build("quick", seed=7), M.build("quick", seed=7), M.build("quick", seed=8)
+    assert hash_frame(a.panel) == hash_frame(b.panel)
+    assert hash_frame(a.raw["patents"]) == hash_frame(b.raw["patents"])
+    assert hash_frame(a.raw["reports"]) == hash_frame(b.raw["reports"])
+    assert hash_frame(a.panel) != hash_frame(c.panel)
+
+
+def test_quick_is_small(quick: Twin) -> None:
+    assert 1500 <= len(quick.panel) <= 4000
+    assert quick.meta["scale"] == "quick"
+
+
+def test_load_twin_warns_and_marks_frames() -> None:
+    with pytest.warns(UserWarning, match="simulated"):
+        t = load_twin(SLUG, scale="quick")
+    assert t.panel.attrs["simulated"] is True and t.panel.attrs["twin"] == SLUG
+    assert all(f.attrs["simulated"] for f in t.raw.values())
+    assert "beta_lnAI" in t.truth["doc"] and "Simulated twin" in t.describe()
+
+
+# ---- published numbers ------------------------------------------------------------------------------
+def test_published_numbers_match_the_spec_by_hand() -> None:
+    from helpers.report import load_published
+
+    pub = load_published(SLUG)
+    row = pub.query("table == 'table3' and column == 'col2' and term == 'lnAI'").iloc[0]
+    assert (row.coef, row.se, row.stars, row.N) == (0.539, 0.090, "***", 32422)  # spec Table 3
+    row = pub.query("table == 'table5' and column == 'col4' and term == 'lnAI'").iloc[0]
+    assert (row.coef, row.se, row.stars) == (2.291, 0.930, "**")  # spec Table 5
+    row = pub.query("table == 'table7' and column == 'col3' and term == 'lnAI_x_finratio'").iloc[0]
+    assert (row.coef, row.se) == (2.2759, 0.729)  # spec Table 7
+    row = pub.query("table == 'table8' and column == 'col3' and term == 'lnAI'").iloc[0]
+    assert (row.coef, row.stars) == (-0.279, "**")  # spec Table 8
+    assert set(pub.table) == {"table3", "table4", "table5", "table6", "table6_diff", "table7", "table8"}
+    assert len(pub) == 100
+
+
+# ---- real-data path ---------------------------------------------------------------------------------
+def test_fixture_passes_load_panel_and_runs_the_baseline() -> None:
+    df = load_panel(SLUG, FIXTURE)
+    assert df.attrs["simulated"] is False and df["stkcd"].str.len().eq(6).all()
+    fit = pf.feols(f"NQP ~ lnAI + {CONTROLS} | stkcd+year", df, vcov={"CRV1": "industry"})
+    assert np.isfinite(fit.coef()["lnAI"])
+
+
+def test_broken_fixture_copies_fail(tmp_path: Path) -> None:
+    df = pd.read_csv(FIXTURE, dtype=str)
+    df.drop(columns=["NQP"]).to_csv(tmp_path / "a.csv", index=False)
+    with pytest.raises(ValueError, match="missing column 'NQP'"):
+        load_panel(SLUG, tmp_path / "a.csv")
+    bad = df.copy()
+    bad.loc[0, "Size"] = "big"
+    bad.loc[1, "NQP"] = "150"
+    pd.concat([bad, bad.iloc[[2]]]).to_csv(tmp_path / "b.csv", index=False)
+    with pytest.raises(ValueError, match=r"(?s)'NQP'.*above the maximum.*'Size' must be float.*duplicate"):
+        load_panel(SLUG, tmp_path / "b.csv")
+    shutil.copy(FIXTURE, tmp_path / "c.txt")
+    with pytest.raises(ValueError, match="not supported"):
+        load_panel(SLUG, tmp_path / "c.txt")
+
+
+def test_bad_scale_raises() -> None:
+    with pytest.raises(ValueError, match="scale must be 'full' or 'quick'"):
+        M.build("paper")
+    with pytest.raises(ValueError, match="indicator columns missing"):
+        M.reference_nqp(pd.DataFrame({"roa": [0.1]}))
