@@ -35,7 +35,8 @@ in the papers). ``AI_freq`` is the per-10,000-word frequency of the same call.
 True effects (``twin.truth``; all realized on the constructed scales, from the two potential worlds)
 ----------------------------------------------------------------------------------------------------
 - **Dynamic and cohort-specific.** The direct effect :math:`\tau^{dir}_g(e)` builds up over event
-  time ``e`` and differs by cohort (2016: slow build-up; 2021: larger on impact); the mechanisms add
+  time ``e`` and differs by cohort (2016: steady build-up over eight years; 2021: much smaller); the
+  mechanisms add
   paths with their own build-up. ``att_first_batch`` is the ATT of the baseline ``DID`` (2016
   cohort, its treated firm-years), ``event_path_first_batch`` its path by event time (zero before
   2016: parallel pre-trends by construction), ``att_staggered`` the ATT over all treated firm-years
@@ -96,7 +97,7 @@ CONCURRENT = {"AIZone": "ai_pilot_zones", "Broadband": "broadband_china", "Smart
 FINANCING_COLS = ("ai_bank_loans", "gov_special_funds", "ai_subsidies")
 DIGITAL_COLS = ("internet_users_per100", "telecom_rev_pc", "it_emp_share", "digital_finance_idx")
 MAX_COUNT = 150  # keyword mentions per snippet (keeps the text volume modest)
-N_FILLERS = 5    # neutral sentences per snippet
+N_FILLERS = 3    # neutral sentences per snippet
 
 # The AI dictionary of helpers.text ("ai", 20 terms) with relative mention frequencies [A].
 AI_TERMS: dict[str, float] = {
@@ -175,7 +176,7 @@ def ai_financing(financing: pd.DataFrame) -> pd.Series:
     return pd.Series(np.log1p(vals.sum(axis=1)), index=financing.index, name="AIFin")
 
 
-def second_batch(n_cities: int = 45, year: int = 2021, seed: int = 2021) -> PilotList:
+def second_batch(n_cities: int = 30, year: int = 2021, seed: int = 2021) -> PilotList:
     """The RECONSTRUCTED later batch of industry-finance pilot cities (spec sec. 2, default 2021).
 
     Drawn with :func:`helpers.twins.policies.reconstruct_pilot_list` from the prefecture-level cities
@@ -205,7 +206,7 @@ def second_batch(n_cities: int = 45, year: int = 2021, seed: int = 2021) -> Pilo
     --------
     >>> pl = second_batch()
     >>> pl.status, len(pl.adoption), set(pl.adoption.values())
-    ('reconstructed', 45, {2021})
+    ('reconstructed', 30, {2021})
     """
     if n_cities < 1 or year <= 2016:
         raise ValueError(f"need n_cities >= 1 and a year after 2016, got {n_cities}, {year}")
