@@ -699,6 +699,9 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
     cm = tr["c_mediator"]
     mz = tr["mediator_noise"]
     med: dict[str, np.ndarray] = {}
+    lnai_c = lnAI - lnAI.mean()
+    med_slope = {k: float(v) * rng.standard_normal(inds_u.size)[iidx][fi] for k, v in tr["mediator_slope_sd"].items()}
+    med_slope = {k: v - v.mean() for k, v in med_slope.items()}  # industry random slopes on lnAI
     lnemploy0 = E.match_moments(0.75 * (sz / Size.std()) + 0.55 * rng.standard_normal(nfirm)[fi]
                                 + 0.25 * rng.standard_normal(n) * 0 + rng.normal(0, float(mz["lnemploy"]), n),
                                 tg["lnemploy"]["mean"] - float(cm["lnemploy"]) * lnAI.mean(), tg["lnemploy"]["sd"])
@@ -726,6 +729,10 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
                                                , tg["over_rev"]["sd"], 0.0, tg["over_rev"]["max"], fixed=~exporter),
                      0.0)
     med["over_rev"] = np.where(exporter, np.clip(over0 + c_exp * lnAI, 0.0, tg["over_rev"]["max"]), 0.0)
+    for k, v in med_slope.items():
+        lo_k, hi_k = {"FC": (0.0, 1.0), "techshare": (0.5, 90.0), "nontechshare": (5.0, 99.5)}.get(k, (-np.inf, np.inf))
+        med[k] = np.clip(med[k] + v * lnai_c, lo_k, hi_k) if k != "over_rev" else \
+            np.where(med[k] > 0, np.clip(med[k] + v * lnai_c, 0.0, tg["over_rev"]["max"]), 0.0)
     med["in_rev"] = 1.0 - med["over_rev"]
 
     # ---- assemble the panel ---------------------------------------------------------------------
