@@ -481,9 +481,12 @@ def _firm_year_coef(y: np.ndarray, X: np.ndarray, firm: np.ndarray, year: np.nda
     codes = pd.factorize(firm)[0]
     cnt = np.bincount(codes)
     means = np.stack([np.bincount(codes, Z[:, k]) / cnt for k in range(Z.shape[1])], axis=1)
-    Z = Z - means[codes]
-    Xd = np.ascontiguousarray(Z[:, 1:])
-    return np.linalg.solve(Xd.T @ Xd, Xd.T @ np.ascontiguousarray(Z[:, 0]))[: X.shape[1]]
+    Z -= means[codes]
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # a 19-column cross-product: threads only add contention
+        ZZ = Z.T @ Z
+    return np.linalg.solve(ZZ[1:, 1:], ZZ[1:, 0])[: X.shape[1]]
 
 
 def _choose(rng: np.random.Generator, pool: np.ndarray, k: int) -> np.ndarray:
@@ -587,6 +590,8 @@ def _simulate(scale: str, seed: int, cal: dict[str, Any]) -> E.Twin:
     # io matrix: Dirichlet rows with a large own-industry flow (excluded by the formula)
     alpha_io = float(cal["io"]["dirichlet"])
     Zs = rng.dirichlet(np.full(inds.size, alpha_io), inds.size) * (shares / shares.mean())[:, None] * 1e4
+    sym = float(cal["io"]["symmetry"])  # two-way trade between industries: For and Back move together
+    Zs = sym * (Zs + Zs.T) / 2 + (1 - sym) * Zs
     np.fill_diagonal(Zs, Zs.sum(axis=1) * 0.8)
     io = pd.DataFrame(np.round(Zs, 1), index=pd.Index(inds, name="seller"), columns=inds)
 
