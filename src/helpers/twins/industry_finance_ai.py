@@ -56,6 +56,17 @@ True effects (``twin.truth``; all realized on the constructed scales, from the t
   effects ``concurrent_effects`` on the latent intensity, so excluding them moves the estimate a
   little, as the robustness section shows.
 
+Specifications the truth is stated for
+--------------------------------------
+The baseline is ``AI ~ DID + controls | firm_id+year`` with SEs clustered by ``city_id`` (``Dual``
+is firm-constant in the twin and is absorbed). ``DID`` is constant within firms listed after 2016, so
+those firms do not identify it: the truth ``att_first_batch`` is the ATT over treated firm-years of
+firms listed before 2016. The staggered estimators need every treated firm to have a pre-period:
+keep ``(cohort == 0) | (entry_year < cohort)`` (the imputation estimator fails otherwise). The
+heterogeneity dummies differ in their latent AI level, so a common year effect does not fit both
+groups: estimate the triple interaction with group-specific year effects,
+``AI ~ DID + DID:H + controls | firm_id+year^H``, or split the sample.
+
 What a naive estimator gets wrong: pooled OLS without firm effects overstates the effect (pilot-city
 firms are larger and more AI-intensive); TWFE under staggered adoption understates it.
 
