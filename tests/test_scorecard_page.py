@@ -87,9 +87,9 @@ def test_page_shows_the_scorecard_numbers_and_follows_the_file(tmp_path: Path) -
     html = _build(src, build)
     rows = _cells(html)
     assert rows[0][:4] == ["Chapter", "Published coefficients", "Sign agrees",
-                           "Significance class agrees"]
-    assert rows[1] == ["industry-finance-ai", "3", "2 / 3 (67 %)", "1 / 2 (50 %)",
-                       "1 / 2 (50 %)", "1 / 2 (50 %)", "—"]
+                           "Stars agree"]
+    assert rows[1] == ["industry-finance-ai", "3", "2/3 (67%)", "1/2 (50%)",
+                       "1/2 (50%)", "1/2 (50%)", "—"]
     assert rows[2][0] == "All chapters" and rows[2][1] == "3"
     # the chapter name links to the chapter page
     assert 'href="../notebooks/05_industry-finance-ai.html"' in html
@@ -98,8 +98,8 @@ def test_page_shows_the_scorecard_numbers_and_follows_the_file(tmp_path: Path) -
     write_scorecard("industry-finance-ai", [_row(t, True, True, True) for t in ("a", "b", "c", "d")],
                     build_dir=build)
     rows = _cells(_build(src, build))
-    assert rows[1][:5] == ["industry-finance-ai", "4", "4 / 4 (100 %)", "4 / 4 (100 %)",
-                           "4 / 4 (100 %)"]
+    assert rows[1][:5] == ["industry-finance-ai", "4", "4/4 (100%)", "4/4 (100%)",
+                           "4/4 (100%)"]
     assert rows[1][5] == "—"  # no truth in these rows
 
 
@@ -143,6 +143,6 @@ def test_scorecard_page_is_read_last_and_always_outdated() -> None:
     assert scorecard._always_outdated(app, env_without, set(), set(), set()) == []
 
 
-@pytest.mark.parametrize("pair, text", [((0, 0), "—"), ((3, 4), "3 / 4 (75 %)")])
+@pytest.mark.parametrize("pair, text", [((0, 0), "—"), ((3, 4), "3/4 (75%)")])
 def test_share_format(pair: tuple[int, int], text: str) -> None:
     assert scorecard._share(pair) == text

@@ -41,7 +41,7 @@ HEADERS = (
     "Chapter",
     "Published coefficients",
     "Sign agrees",
-    "Significance class agrees",
+    "Stars agree",
     "Within tolerance",
     "Truth recovered",
     "Run time (s)",
@@ -122,7 +122,7 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _share(pair: tuple[int, int]) -> str:
     k, m = pair
-    return "—" if m == 0 else f"{k} / {m} ({100 * k / m:.0f} %)"
+    return "—" if m == 0 else f"{k}/{m} ({100 * k / m:.0f}%)"
 
 
 def _chapter_doc(env: BuildEnvironment, slug: str) -> str | None:
