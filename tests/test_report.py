@@ -215,3 +215,15 @@ def test_write_scorecard_rejects_incomplete_rows(tmp_path: Path) -> None:
         write_scorecard(SLUG, [{"table": "t", "term": "x"}], build_dir=tmp_path)
     with pytest.raises(ValueError, match="no rows"):
         write_scorecard(SLUG, [], build_dir=tmp_path)
+
+
+def test_twin_as_a_dataframe_with_coef_se_pvalue_columns(published: pd.DataFrame) -> None:
+    # regression test: such a frame has .coef/.se/.pvalue attributes and was taken for a fit
+    twin = pd.DataFrame(
+        {"coef": [0.0160, 0.30, 0.01], "se": [0.0040, 0.05, 0.02], "pvalue": [0.0001, 0.03, 0.6]},
+        index=["lnAI", "Size", "Lev"],
+    )
+    as_dict = {k: tuple(v) for k, v in twin.iterrows()}
+    a = compare_table(published, twin, table="table3", column="col1")
+    b = compare_table(published, as_dict, table="table3", column="col1")
+    pd.testing.assert_frame_equal(a, b)

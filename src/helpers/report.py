@@ -230,8 +230,7 @@ def load_published(slug: str, *, path: str | Path | None = None) -> pd.DataFrame
 
 def _twin_frame(twin: Any) -> pd.DataFrame:
     """Normalize the twin estimates to a frame indexed by term with coef, se, pvalue."""
-    if hasattr(twin, "coef") and hasattr(twin, "se") and hasattr(twin, "pvalue"):
-        return pd.DataFrame({"coef": twin.coef(), "se": twin.se(), "pvalue": twin.pvalue()})
+    # A DataFrame with coef/se/pvalue columns also has attributes of those names: test it first.
     if isinstance(twin, pd.DataFrame):
         ren = {"Estimate": "coef", "Std. Error": "se", "Pr(>|t|)": "pvalue"}
         f = twin.rename(columns=ren)
@@ -246,6 +245,8 @@ def _twin_frame(twin: Any) -> pd.DataFrame:
         if "pvalue" not in f.columns:
             f = f.assign(pvalue=2 * stats.norm.sf(np.abs(f["coef"] / f["se"])))
         return f[["coef", "se", "pvalue"]]
+    if hasattr(twin, "coef") and hasattr(twin, "se") and hasattr(twin, "pvalue"):
+        return pd.DataFrame({"coef": twin.coef(), "se": twin.se(), "pvalue": twin.pvalue()})
     if isinstance(twin, Mapping):
         rows = {}
         for term, v in twin.items():
