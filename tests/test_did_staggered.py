@@ -166,8 +166,19 @@ def test_late_and_always_treated_units_are_recoded_and_reported():
     df = _panel(n_units=90, n_t=6, cohorts=(1, 4, 9, 0), effect=lambda e: 1.0, seed=4)
     res = staggered_did(df, "y", "unit", "t", "g", estimators=("twfe",))
     assert any("after the last period" in n for n in res.notes)
-    assert any("first period" in n for n in res.notes)
+    assert any("no untreated period" in n for n in res.notes)
     assert res.summary["n"].item() == len(df[df.g != 1])
+
+
+def test_units_entering_after_adoption_are_dropped_not_singular():
+    # unbalanced panel: some cohort-4 units are first observed in period 5 (after adopting), which
+    # made the imputation estimator's first stage singular; they are now dropped with a note
+    df = _panel(n_units=90, n_t=6, cohorts=(4, 0), effect=lambda e: 1.0, seed=5)
+    late_entrants = df.loc[df.g == 4, "unit"].unique()[:5]
+    df = df[~(df.unit.isin(late_entrants) & (df.t < 5))]
+    res = staggered_did(df, "y", "unit", "t", "g", estimators=("twfe", "imputation"))
+    assert any("5 treated units have no untreated period" in n for n in res.notes)
+    assert res.summary["n"].eq(len(df) - 2 * 5).all()
 
 
 @pytest.mark.slow

@@ -310,10 +310,15 @@ def _prepare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str,
         notes.append(f"{df.loc[late, unit].nunique()} units adopt after the last period "
                      f"({tmax}) and are treated as never-treated")
         g[late] = np.inf
-    early = np.isfinite(g) & (g <= tmin)
+    # A treated unit first observed in or after its adoption period (treated in the sample's
+    # first period, or entering an unbalanced panel after adopting) has no untreated period: its
+    # unit effect is not identified, so it is dropped, as R `did` drops first-period adopters.
+    first_seen = df.groupby(unit)[time].transform("min")
+    early = np.isfinite(g) & (g <= first_seen)
     if early.any():
-        notes.append(f"{df.loc[early, unit].nunique()} units treated in or before the first "
-                     f"period ({tmin}) have no untreated period and are dropped")
+        notes.append(f"{df.loc[early, unit].nunique()} treated units have no untreated period "
+                     f"(first observed in or after their adoption period; sample starts {tmin}) "
+                     "and are dropped")
         df, g = df[~early], g[~early]
     if not np.isfinite(g).any():
         raise ValueError(f"no unit is treated inside the sample: cohort {cohort!r} never falls "
