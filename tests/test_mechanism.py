@@ -115,3 +115,15 @@ def test_channel_regressions_bad_input(sim):
         channel_regressions(sim.assign(d=0.0), "d", ["m"])
     with pytest.raises(ValueError, match="missing from the data"):
         channel_regressions(sim, "d", ["zz"])
+
+
+def test_mediation_with_singleton_firms(sim):
+    # regression test: firms observed once are dropped by pyfixest; the residuals used by the
+    # bootstrap must be computed on the same rows (this used to fail with a broadcasting error)
+    extra = _sim(n_firms=30, n_years=1, seed=9).assign(firm=lambda f: f.firm + 10_000)
+    data = pd.concat([sim, extra], ignore_index=True)
+    with_single = mediation(data, "y", "d", "m", controls=["x"], fe="firm+year", cluster="firm",
+                            n_boot=200, seed=1)
+    without = mediation(sim, "y", "d", "m", controls=["x"], fe="firm+year", cluster="firm",
+                        n_boot=200, seed=1)
+    pd.testing.assert_frame_equal(with_single.paths, without.paths)

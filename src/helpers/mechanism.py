@@ -54,6 +54,24 @@ def _vcov(cluster: str | None):
     return {"CRV1": cluster} if cluster else "hetero"
 
 
+def _drop_singletons(df: pd.DataFrame, fe: str | None) -> pd.DataFrame:
+    """Drop observations that are alone in a fixed-effect group, repeatedly until none is.
+
+    pyfixest drops such singletons when it fits, so without this step the three equations and the
+    partialled-out residuals of :func:`mediation` would not line up row by row.
+    """
+    if not fe:
+        return df
+    groups = [part.replace(" ", "").split("^") for part in fe.split("+") if part.strip()]
+    while True:
+        keep = np.ones(len(df), dtype=bool)
+        for cols in groups:
+            keep &= df.groupby(cols)[cols[0]].transform("size").to_numpy() > 1
+        if keep.all():
+            return df
+        df = df.loc[keep]
+
+
 def _fe_columns(fe: str | None) -> list[str]:
     if not fe:
         return []
@@ -269,7 +287,7 @@ def mediation(
                          f"use at least {need} draws ({MIN_TAIL_DRAWS} in each tail)")
     controls = list(controls or [])
     cols = [y, treatment, mediator, *controls, *_fe_columns(fe)] + ([cluster] if cluster else [])
-    df = _check_frame(data, cols, cluster)
+    df = _drop_singletons(_check_frame(data, cols, cluster), fe)
     _check_varies(df, treatment, "treatment")
     _check_varies(df, mediator, "mediator")
     vc = _vcov(cluster)
