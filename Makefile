@@ -54,8 +54,8 @@ test: venv lint unit notebooks book-quick browser  ## the whole test suite (what
 test-fast: venv lint  ## lint and helper tests, without the slow ones
 	$(PYTEST) -m "not slow and not browser" tests
 
-lint: venv  ## ruff on src/, tests/, benchmarks/, notebooks and the Sphinx extension
-	$(BIN)/ruff check src tests benchmarks notebooks book/_ext
+lint: venv  ## ruff on src/, tests/, benchmarks/, notebooks, templates and the Sphinx extensions
+	$(BIN)/ruff check src tests benchmarks notebooks book/_ext templates
 
 unit: venv  ## helper tests, notebook hygiene, twins and real-data fixtures
 	$(PYTEST) -m "not browser" tests
