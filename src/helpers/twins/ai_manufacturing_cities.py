@@ -44,8 +44,12 @@ read as persistence, A9), so the static slope is the long-run effect; five extra
 in cities above the 2010 median GDP per capita (the claimed, unshown heterogeneity). The outcome
 noise is orthogonalized to the measures (:func:`_orthogonal_noise`): the paper's specification on the
 twin returns the published Table 1-3 slope exactly, with the residual variance (hence the SE) of the
-drawn noise; the latent event-study noise is demeaned within Treat x year cells, but the integer
-counts add rounding noise, so Tables 5-6 coefficients still scatter around their truth by about one SE.
+drawn noise; the latent event-study noise is demeaned within Treat x year cells, and the rounding
+noise of the integer counts is then steered by design (:func:`_tune_es`): the counts of *control*
+cities in 2010-2019 move by +-1, greedily, until the paper's event-study specification on the twin has
+its t-statistics inside the published significance classes (``es_published`` in calibration.yml).
+Treated cities are never moved, so the truth (``es_att``) is unchanged; what is set by design is the
+sampling error of Tables 5-6, as for Tables 1-3.
 
 **Event study** (Tables 5-6). ``treat`` = 2015 secondary share above the median of the 291 cities.
 Annual AI-manufacturing entries and exits and AI invention applications and grants are drawn on a
@@ -937,6 +941,141 @@ def _es_att(y1: np.ndarray, y0: np.ndarray, treat: np.ndarray, mask: np.ndarray,
     return out
 
 
+_STAR_T = {"": (0.0, 1.645), "*": (1.645, 1.960), "**": (1.960, 2.576), "***": (2.576, np.inf)}
+
+
+def _es_operator(sample: np.ndarray, treat: np.ndarray, Cu: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, the OLS operator A (event-time coefficients = A @ y) and the demeaned design of Eq. (3).
+
+    The regression is the chapter's: Treat x 1[t-2016=k] (k = -5..4, k = -1 omitted), the three
+    controls, city and year effects, on the rows of ``sample`` (units x years).
+    """
+    T = len(YEARS)
+    rows = np.flatnonzero(sample.ravel())
+    unit, t = rows // T, rows % T
+    k = np.asarray(YEARS)[t] - EVENT_YEAR
+    ks = [kk for kk in ES_KS if kk != -1]
+    D = np.column_stack([((treat[unit] == 1) & (k == kk)).astype(float) for kk in ks])
+    Z = _demean2(np.column_stack([D, Cu.reshape(-1, Cu.shape[-1])[rows]]), pd.factorize(unit)[0], t)
+    A = np.linalg.solve(Z.T @ Z, Z.T)
+    return rows, A, Z
+
+
+def _hc1_se(y: np.ndarray, A: np.ndarray, Z: np.ndarray, rows: np.ndarray, T: int, n_fe: int) -> np.ndarray:
+    """HC1 standard errors of the coefficients A @ y (FWL residuals; the FE count in the dof)."""
+    e = _demean2(y[:, None], pd.factorize(rows // T)[0], rows % T)[:, 0] - Z @ (A @ y)
+    n, k = Z.shape
+    return np.sqrt((A**2 @ e**2) * n / max(n - k - n_fe, 1))
+
+
+def _tune_counts(counts: list[np.ndarray], outs: list[dict[str, Any]], movable: np.ndarray,
+                 stock: np.ndarray | None = None, max_moves: int = 4000) -> list[np.ndarray]:
+    """Move integer counts of control units by +-1 until the event-study t-statistics sit in the
+    published significance classes (the sampling error of the coefficients is set by design).
+
+    ``counts``: integer arrays (units x years) that may move; ``outs``: outcomes, each a dict with
+    ``f`` (counts list -> units x years outcome), ``rows``, ``A``, ``target`` (coefficients per
+    reported event time, NaN = free), ``se``; ``movable`` (units x years bool) marks the cells that
+    may move. With ``stock`` (entries, exits), moves keep every alive stock non-negative.
+    """
+    counts = [c.copy() for c in counts]
+    cells = np.flatnonzero(movable.ravel())
+    T = movable.shape[1]
+    banned: set[tuple[int, int, int]] = set()
+    w = [np.where(np.isnan(o["target"]), 0.0, 1.0 / o["se"] ** 2) for o in outs]
+    tg = [np.nan_to_num(o["target"]) for o in outs]
+    for _ in range(max_moves):
+        y = [o["f"](counts).ravel() for o in outs]
+        r = [o["A"][: o["target"].size] @ yo[o["rows"]] - t_ for o, yo, t_ in zip(outs, y, tg, strict=True)]
+        if all((np.abs(rr) * np.sqrt(ww) < 0.04)[ww > 0].all() for rr, ww in zip(r, w, strict=True)):
+            break
+        best, arg = 0.0, None
+        for j in range(len(counts)):
+            for d in (1, -1):
+                trial = [c.copy() for c in counts]
+                flat = trial[j].ravel()
+                ok = flat[cells] + d >= 0
+                gain = np.zeros(cells.size)
+                valid = ok.copy()
+                for o, yo, rr, ww in zip(outs, y, r, w, strict=True):
+                    # change of the outcome at each candidate cell when count j moves by d there
+                    pos = np.full(yo.size, -1)
+                    pos[o["rows"]] = np.arange(o["rows"].size)
+                    p = pos[cells]
+                    flat_new = flat.copy()
+                    flat_new[cells] += d
+                    trial[j] = flat_new.reshape(counts[j].shape)
+                    with np.errstate(divide="ignore", invalid="ignore"):  # log of -1 + 1 at zero counts
+                        y_new = o["f"](trial).ravel()[cells]
+                    trial[j] = counts[j]
+                    dy = y_new - yo[cells]
+                    inrow = p >= 0
+                    both = np.isfinite(y_new) == np.isfinite(yo[cells])
+                    valid &= both
+                    dy = np.where(inrow & np.isfinite(dy), dy, 0.0)
+                    Ak = o["A"][: o["target"].size][:, np.where(inrow, p, 0)] * inrow
+                    gain += 2 * dy * ((ww * rr) @ Ak) + dy**2 * (ww @ Ak**2)
+                gain = np.where(valid, gain, np.inf)
+                for i in np.argsort(gain)[:50]:
+                    if gain[i] >= best:
+                        break
+                    if (j, d, cells[i]) in banned:
+                        continue
+                    best, arg = gain[i], (j, d, cells[i])
+                    break
+        if arg is None:
+            break
+        j, d, cell = arg
+        if stock is not None:
+            u, t = divmod(cell, T)
+            sign = d if j == 0 else -d  # +1 entry or -1 exit lowers the earlier stocks
+            if sign > 0:
+                net = counts[0][u] - counts[1][u]
+                alive = stock[u] - np.concatenate([np.cumsum(net[::-1])[::-1], [0]])  # alive end of t-1 ... 2020
+                if alive[: t + 1].min() < 1:
+                    banned.add(arg)
+                    continue
+        counts[j].ravel()[cell] += d
+    return counts
+
+
+def _class_target(coef: np.ndarray, se_pub: np.ndarray, se_twin: np.ndarray, margin: float = 0.12) -> np.ndarray:
+    """Coefficients whose t-statistic (with the twin's SE) lies inside the published star class.
+
+    The published |t| is clipped into its class interval shrunk by ``margin`` (normal p-values:
+    1.645, 1.960, 2.576), then multiplied by the twin's SE, with the published sign.
+    """
+    from scipy.stats import norm
+
+    t = np.abs(np.asarray(coef, float) / np.asarray(se_pub, float))
+    p = 2 * norm.sf(t)
+    stars = np.where(p < 0.01, "***", np.where(p < 0.05, "**", np.where(p < 0.1, "*", "")))
+    lo = np.array([_STAR_T[s_][0] for s_ in stars]) + np.where(stars == "", 0.1, margin)
+    hi = np.array([_STAR_T[s_][1] for s_ in stars]) - np.where(stars == "", 2 * margin, margin)
+    return np.sign(coef) * np.clip(t, lo, np.minimum(hi, np.maximum(t, lo) + 1.0)) * se_twin
+
+
+def _tune_es(specs: list[tuple[str, np.ndarray, Any]], counts: list[np.ndarray], treat: np.ndarray,
+             Cu: np.ndarray, pub: dict[str, Any], movable: np.ndarray,
+             stock: np.ndarray | None = None, rounds: int = 3) -> list[np.ndarray]:
+    """Tune counts (:func:`_tune_counts`) for the outcomes in ``specs`` (name, sample, f) in a few
+    rounds, re-reading the twin's HC1 SEs each round; ``pub`` holds the published paths and SEs."""
+    ops = {name: _es_operator(smp, treat, Cu) for name, smp, _ in specs}
+    n_fe = {name: int(np.unique(np.flatnonzero(smp.ravel()) // smp.shape[1]).size + smp.shape[1])
+            for name, smp, _ in specs}
+    for _ in range(rounds):
+        outs = []
+        for name, _smp, f in specs:
+            rows, A, Z = ops[name]
+            y = f(counts).ravel()[rows]
+            se = _hc1_se(y, A, Z, rows, _smp.shape[1], n_fe[name])[:9]
+            coef = np.asarray(pub["paths"][name], float)
+            target = np.append(_class_target(coef, np.asarray(pub["se"][name], float), se[:8]), np.nan)
+            outs.append({"f": f, "rows": rows, "A": A[:9], "target": target, "se": se})
+        counts = _tune_counts(counts, outs, movable, stock=stock)
+    return counts
+
+
 def _es_path(values: list[float]) -> np.ndarray:
     """Latent effect per year 2010-2020 from the path over k = -5..4 (2010 takes k = -5)."""
     v = np.asarray(values, dtype=float)
@@ -1160,6 +1299,8 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
     es_firm_u = np.zeros((nU, T), bool)
     es_firm_u[upos] = es_app_u[upos] & (is_base | es_extra)[:, None]
     paths = tr["es_paths"]
+    es_pub = {"paths": {k: v["coef"] for k, v in tr["es_published"].items()},
+              "se": {k: v["se"] for k, v in tr["es_published"].items()}}
 
     # ---- AI firms: entries and exits (latent log scale), records with the exact 2020 stock -------
     h_e = np.where(years <= EVENT_YEAR, 0.04 * (years - 2010), 0.24 + 0.25 * (years - EVENT_YEAR))
@@ -1207,6 +1348,21 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
                      paths["ln1p_exit"])
     E1, E0, X1, X0 = firm_flows(c_e, c_x)
     X1, X0 = close_gap(E1, X1), close_gap(E0, X0)
+    # sampling error of the event-study coefficients set by design: move control units' counts by
+    # +-1 until the t-statistics sit in the published significance classes (truth is untouched)
+    Cu = np.zeros((nU, T, C.shape[1]))
+    Cu[upos] = np.nan_to_num(C).reshape(n, T, -1)
+    ctrl_cells = (treat_u == 0)[:, None] & (years < BASE_YEAR)[None, :] & in_panel_u[:, None]
+    def ln_net_f(c: list[np.ndarray]) -> np.ndarray:
+        return np.where(c[0] - c[1] > -1, np.log1p(np.clip(c[0] - c[1], 0, None)), np.nan)
+
+    net_rows = es_firm_u & (E1 - X1 > -1)
+    firm_outs = [("ln1p_entry", es_firm_u, lambda c: np.log1p(c[0].astype(float))),
+                 ("ln1p_exit", es_firm_u, lambda c: np.log1p(c[1].astype(float))),
+                 ("ln_net", net_rows, ln_net_f)]
+    E1, X1 = _tune_es(firm_outs, [E1, X1], treat_u, Cu, es_pub, ctrl_cells & es_firm_u, stock=S_u)
+    E0 = np.where((treat_u == 0)[:, None], E1, E0)
+    X0 = np.where((treat_u == 0)[:, None], X1, X0)
     firms = _firm_records(units, S_u, E1, X1, rng)
 
     # ---- AI invention applications and grants ------------------------------------------------------
@@ -1256,6 +1412,12 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
     c_g = calib_path(lambda c: _es_att(*grants(c, off), treat_u, es_app_u, lng), paths["ln_grant_es"])
     A1, A0 = apps(c_a)
     G1, G0 = grants(c_g, off)
+    A1, = _tune_es([("ln1p_app_es", es_app_u, lambda c: np.log1p(c[0].astype(float)))], [A1], treat_u, Cu,
+                   es_pub, ctrl_cells & es_app_u)
+    G1, = _tune_es([("ln_grant_es", es_app_u & (G1 > 0), lambda c: lng(c[0]))], [G1], treat_u, Cu, es_pub,
+                   ctrl_cells & es_app_u & (G1 > 0))
+    A0 = np.where((treat_u == 0)[:, None], A1, A0)
+    G0 = np.where((treat_u == 0)[:, None], G1, G0)
     keep_u = units.city_id.isin(quick_keep).to_numpy() if scale == "quick" else np.ones(nU, bool)
     patents, A1r = _patent_records(units, A1, G1, keep_u, rng)
     A0r = A0
