@@ -63,6 +63,61 @@ def test_rerun_is_identical_and_global_state_is_restored(panel, lasso_fit):
     pd.testing.assert_frame_equal(again.summary, lasso_fit.summary)
 
 
+def test_ols_learner_is_the_cross_fitted_partialling_out_estimator_by_hand(panel):
+    # known answer: rebuild theta from doubleml's own folds with numpy least squares
+    from pyfixest.estimation import demean
+
+    res = dml_plr(panel, "y", "d", X_COLS, unit="firm", time="year", learner="ols", seed=3)
+    cols = ["y", "d", *X_COLS]
+    fl = np.column_stack([pd.factorize(panel[c])[0] for c in ("firm", "year")]).astype(np.uint64)
+    Z, _ = demean(panel[cols].to_numpy(np.float64), fl, np.ones(len(panel)), tol=1e-10)
+    yv, dv, X = Z[:, 0], Z[:, 1], np.column_stack([np.ones(len(Z)), Z[:, 2:]])
+    u, v = np.empty(len(Z)), np.empty(len(Z))
+    for train, test in res.model.smpls[0]:
+        for target, out in ((yv, u), (dv, v)):
+            beta = np.linalg.lstsq(X[train], target[train], rcond=None)[0]
+            out[test] = target[test] - X[test] @ beta
+    theta = (v @ u) / (v @ v)
+    assert res.summary.coef.item() == pytest.approx(theta, abs=1e-10)
+    assert res.summary.learner.item() == "ols"
+
+
+def test_ols_learner_agrees_with_pyfixest_twfe(panel):
+    pf = pytest.importorskip("pyfixest")
+    fit = pf.feols("y ~ d + " + " + ".join(X_COLS) + " | firm+year", panel, vcov={"CRV1": "firm"})
+    row = dml_plr(panel, "y", "d", X_COLS, unit="firm", time="year", learner="ols", seed=1).summary.iloc[0]
+    assert abs(row["coef"] - fit.coef()["d"]) < 0.1 * fit.se()["d"]
+    assert row["se"] == pytest.approx(fit.se()["d"], rel=0.1)
+
+
+def test_two_treatments_in_one_model_cover_both_effects():
+    df = _plr_panel(seed=4)
+    rng = np.random.default_rng(5)
+    df["h"] = (rng.random(df.firm.max() + 1) > 0.5)[df.firm].astype(float)
+    df["d_h"] = df.d * df.h
+    df["y"] = df.y + 0.4 * df.d_h  # effect 0.7 in the low group, 1.1 in the high group
+    res = dml_plr(df, "y", ["d", "d_h"], X_COLS + ["h"], unit="firm", time="year", learner="ols")
+    s = res.summary.set_index("term")
+    assert list(s.index) == ["d", "d_h"]
+    assert s.loc["d", "ci_low"] < THETA < s.loc["d", "ci_high"]
+    assert s.loc["d_h", "ci_low"] < 0.4 < s.loc["d_h", "ci_high"]
+
+
+def test_time_effects_only_and_fast_lasso_params():
+    rng = np.random.default_rng(6)
+    df = _plr_panel(seed=6)
+    shock = rng.normal(scale=3, size=df.year.max() + 1)[df.year]  # year shocks in d and y, no unit effect
+    d = df[X_COLS[0]] + shock + rng.normal(size=len(df))
+    df = df.assign(d=d, y=THETA * d + df[X_COLS[0]] + 2 * shock + rng.normal(size=len(df)))
+    res = dml_plr(df, "y", "d", X_COLS, unit="firm", time="year", fe="time",
+                  learner_params={"cv": 3, "alphas": 20})
+    row = res.summary.iloc[0]
+    assert row["fe"] == "time" and row["ci_low"] < THETA < row["ci_high"]
+    assert res.model.learner["ml_l"].cv == 3
+    naive = dml_plr(df, "y", "d", X_COLS, unit="firm", time="year", fe=None, learner="ols").summary
+    assert naive.coef.item() > THETA + 0.3  # the omitted year shocks bias the no-FE estimate up
+
+
 @pytest.mark.slow
 def test_gbm_learner_and_unit_fe_only():
     res = dml_plr(_plr_panel(n_firms=120, seed=2), "y", "d", X_COLS, unit="firm", time="year", learner="gbm", fe="unit",
@@ -104,6 +159,11 @@ def test_dml_staggered_covers_the_true_att_and_repeats():
         ({"learner": "svm"}, "learner must be"),
         ({"fe": "firm"}, "fe must be"),
         ({"time": None}, "needs the `time` column"),
+        ({"time": None, "fe": "time"}, "needs the `time` column"),
+        ({"learner": "ols", "learner_params": {"cv": 3}}, "learner_params"),
+        ({"treatment": ["d", "d"]}, "repeats a column"),
+        ({"treatment": []}, "treatment is empty"),
+        ({"controls": ["x0", "d"]}, "both a treatment and a control"),
         ({"treatment": "zero"}, "never varies"),
         ({"cluster": "one"}, "single cluster"),
         ({"controls": ["nope"]}, "missing from the data"),
