@@ -37,8 +37,16 @@ True parameters (``twin.truth``)
 - ``gamma``: effect of Bigdata on Entre, VCPE1, VCPE2, Talen (Table 4); ``beta_mediator``: FI per unit
   of Talen and VCPE1; ``indirect`` = sum of gamma x beta.
 - ``synergy``: extra FI once both pilots are active (Diggre, Digine; Table 6).
+- Noise: the idiosyncratic FI noise (with city-specific trends) and the mediators' noise (with
+  city-specific trends in ``Entre``, ``VCPE1``/``VCPE2``) have their *chance* correlation with the
+  policy regressors removed (``noise.orthogonalize_noise``; :func:`_chance_coefs`): TWFE with the
+  controls, their squares and city and year effects returns ``gamma`` exactly and the structural
+  ``tau`` mix for Tables 3 and 5; the noise level sets the (city-clustered) standard errors.
+- Readiness :math:`R_i` has a provincial share (``shapes.readiness_province_share``), so the
+  province-level ``Elec`` split sorts cities by the readiness that drives :math:`\tau_i`.
 What a naive estimator gets wrong: without city effects, the negative selection of treated cities
-biases the estimate down; without year effects, the post-2015 acceleration biases it up.
+biases the estimate down; without year effects, the post-2015 acceleration biases it up. Table 6's
+design (no main effects of the two pilots) returns the pilot zone's own effect plus the synergy.
 
 Reference
 ---------
@@ -288,6 +296,22 @@ def _smart_city_for_synergy(codes: list[str], bd: np.ndarray, lc: np.ndarray, rn
     return sc
 
 
+def _chance_coefs(noise: np.ndarray, W: np.ndarray, X: np.ndarray, unit: np.ndarray,
+                  year: np.ndarray) -> np.ndarray:
+    """TWFE coefficients of ``noise`` on the columns of ``W`` with controls ``X`` and unit and year effects.
+
+    The twin subtracts ``W @ b`` from its noise so that the noise has no chance correlation with the
+    policy regressors: every regression on the full sample with unit and year effects, the controls
+    ``X`` and any subset of ``W`` then returns the structural coefficients (the noise still sets the
+    standard errors).
+    """
+    from pyfixest.estimation import demean
+
+    fl = np.column_stack([pd.factorize(unit)[0], pd.factorize(year)[0]]).astype(np.uint64)
+    Z, _ = demean(np.column_stack([noise, W, X]).astype(np.float64), fl, np.ones(len(noise)), tol=1e-12)
+    return np.linalg.lstsq(Z[:, 1:], Z[:, 0], rcond=None)[0][: W.shape[1]]
+
+
 def _quick_subset(cities: pd.DataFrame, bd: np.ndarray, n: int) -> np.ndarray:
     """Deterministic quick-mode subset: every k-th treated and every k-th untreated city."""
     treated = np.flatnonzero(bd > 0)
@@ -411,19 +435,38 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
                                   U[:, names.index("VC")], U[:, names.index("Talen")]])
     mc = np.eye(4)
     mc[1, 2] = mc[2, 1] = 0.85
-    mtrend = {"Entre": 0.12 * np.clip(year - 2014, 0, None), "VCPE1": 0.04 * yrs, "VCPE2": 0.04 * yrs,
-              "Talen": 0.02 * yrs}
+    # city-specific trends (latent SD units a year; VCPE1 and VCPE2 share one): persistent
+    # within-city deviations that leave gamma unbiased but widen the city-clustered SEs (Table 4)
+    nz = cal["noise"]
+    slope_sd = nz.get("mediator_city_slope_sd", {})
+    slopes = rng.standard_normal((n, 3))[ci] * yrs[:, None]
+    mtrend = {"Entre": 0.12 * np.clip(year - 2014, 0, None) + float(slope_sd.get("Entre", 0)) * slopes[:, 0],
+              "VCPE1": 0.04 * yrs + float(slope_sd.get("VCPE1", 0)) * slopes[:, 1],
+              "VCPE2": 0.04 * yrs + float(slope_sd.get("VCPE2", 0)) * slopes[:, 1],
+              "Talen": 0.02 * yrs + float(slope_sd.get("Talen", 0)) * slopes[:, 2]}
     mmarg = {m: E.Marginal(tg[m]["mean"] - gamma[m] * D.mean(), tg[m]["sd"], tg[m]["min"], tg[m]["max"],
                            sh["skew"][m], sh["zero_share"].get(m, 0.0)) for m in MEDIATORS}
     M0 = E.draw_panel_covariates(panel["city_id"], year, mmarg, rng, corr=mc,
                                  between_share=sh["between_share"], trend=mtrend, unit_scores=med_scores)
-    M = M0 + np.outer(D, [gamma[m] for m in MEDIATORS])
+    # the mediator noise M0 is orthogonalized to Bigdata in the Table 4 specification (controls,
+    # their squares, city and year effects): only treated rows move, by the chance coefficient b0
+    Xq = np.column_stack([X.to_numpy(), X.to_numpy() ** 2])
+    ortho = bool(nz.get("orthogonalize_noise", False))
+    b0 = {m: float(_chance_coefs(M0[m].to_numpy(), D[:, None], Xq, ci, year)[0]) if ortho else 0.0
+          for m in MEDIATORS}
+    M = M0 + np.outer(D, [gamma[m] - b0[m] for m in MEDIATORS])
 
     # ---- heterogeneity: latent readiness R -> raw measures -> median-split dummies ----------
     prov = cities["province_code"].to_numpy()
     prov_codes, prov_idx = np.unique(prov, return_inverse=True)
+    # readiness has a provincial part (grid, broadband and data policy are set by provinces), so
+    # the province-level power-supply split Elec sorts cities by the readiness that drives tau_i
+    s_prov = float(sh.get("readiness_province_share", 0.0))
+    R = np.sqrt(1 - s_prov) * R + np.sqrt(s_prov) * rng.standard_normal(prov_codes.size)[prov_idx]
+    R = (R - R.mean()) / R.std()
     prov_R = pd.Series(R).groupby(prov_idx).mean().to_numpy()
-    outage = np.exp(2.2 - 0.45 * (prov_R + 0.6 * rng.standard_normal(prov_codes.size)))[prov_idx]
+    elec_noise = float(sh.get("elec_noise", 0.6))
+    outage = np.exp(2.2 - 0.45 * (prov_R + elec_noise * rng.standard_normal(prov_codes.size)))[prov_idx]
     noisy = {h: R + 0.8 * rng.standard_normal(n) for h in ("Inte", "Gove", "Publ")}
     het_city = pd.DataFrame({
         "outage_hours_prov": outage,
@@ -471,11 +514,11 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
     theta = pd.Series(region).map(reg_trend).to_numpy()
     alpha = 0.30 * A + float(tr["selection_city_effect"]) * (bd > 0)
     xs = (X - X.mean()) / X.std(ddof=0)
-    lam = {"Gdp": 0.06, "Ope": 0.04, "Fin": -0.02, "Pas": 0.01, "Env": 0.0}
+    lam = {"Gdp": 0.06, "Ope": 0.04, "Fin": -0.02, "Pas": 0.01, "Env": 0.0, **sh.get("fi_control_loadings", {})}
     xpart = sum(lam[v] * xs[v].to_numpy() for v in CONTROLS)
-    nz = cal["noise"]
     prov_year = E.draw_effects(prov[ci], float(nz["province_year_log_sd"]), rng, by=year)
     eps = rng.normal(0, float(nz["fi_idiosyncratic_log_sd"]), n * T)
+    eps += (float(nz.get("fi_city_slope_sd", 0.0)) * rng.standard_normal(n))[ci] * yrs  # city trends
     # additive in city and time (a multiplicative city x trend term would bias TWFE), skewed city part
     Z = np.exp(mu + alpha)[ci] + theta * yrs + xpart + prov_year + eps
 
@@ -492,6 +535,10 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
     target_var = tg["FI"]["sd"] ** 2 - path.var()
     kscale = _solve_scale(Zd.var(), float(np.mean(Zd * Rd)), Rd.var(), target_var)
     fi_star = path[yi] + kscale * Zd + Rd
+    if ortho:  # FI noise orthogonalized to the regressors of Tables 3 and 5 (and the synergy dummies)
+        W = np.column_stack([D, *(D * H[h].to_numpy()[ci] for h in H), Diggre, Digine]).astype(float)
+        # minus its year means (absorbed by year effects), so the national path stays exact
+        fi_star = fi_star - dev(W @ _chance_coefs(kscale * dev(prov_year + eps), W, Xq, ci, year))
     fi_cf = fi_star - tau_row - indirect * D - synergy_row
     if fi_star.min() <= 0.01:
         raise ValueError("the calibrated FI has values below 0.01; the DGP settings are inconsistent")
