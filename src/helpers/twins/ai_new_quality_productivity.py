@@ -418,15 +418,18 @@ def _centred_slopes(draw: np.ndarray, x: np.ndarray, fi: np.ndarray, irow: np.nd
 
 
 def _pin_slope(y: np.ndarray, d: np.ndarray, X: np.ndarray, target: float, f: np.ndarray,
-               t: np.ndarray) -> np.ndarray:
-    """Add a multiple of ``d`` to ``y`` so that the two-way within slope of ``y`` on ``d`` (given ``X``) is ``target``.
+               t: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    r"""Add a multiple of ``d`` to ``y`` so that the two-way within slope of ``y`` on ``d`` (given ``X``) is ``target``.
 
     Adding :math:`c\,d` to the outcome moves the coefficient of ``d`` by exactly ``c`` and leaves the
     other coefficients unchanged; it is the same as orthogonalizing the outcome noise to ``d``.
+    With ``mask`` only the masked rows move (by :math:`c\,d` scaled so the slope still hits the target).
     """
-    dm = _demean(np.column_stack([y, d, X]), f, t)
-    b = float(np.linalg.lstsq(dm[:, 1:], dm[:, 0], rcond=None)[0][0])
-    return y + (target - b) * d
+    dd = d if mask is None else d * mask
+    dm = _demean(np.column_stack([y, d, X, dd]), f, t)
+    coef = np.linalg.lstsq(dm[:, 1:-1], np.column_stack([dm[:, 0], dm[:, -1]]), rcond=None)[0]
+    b, k = float(coef[0, 0]), float(coef[0, 1])
+    return y + (target - b) / k * dd
 
 
 def _ar1(firm: np.ndarray, first: np.ndarray, rho: float, sd: float, rng: np.random.Generator) -> np.ndarray:
@@ -778,6 +781,8 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
         med[k] = np.clip(_pin_slope(med[k], lnAI, ctrl_x, float(cm[k]), fi, ycode), *bounds.get(k, (-np.inf, np.inf)))
     TFP_FE = _pin_slope(TFP_FE, lnAI, ctrl_x, float(tf["fe_lnAI"]), fi, ycode)
     TFP_LP = _pin_slope(TFP_LP, lnAI, ctrl_x, float(tf["lp_lnAI"]), fi, ycode)
+    med["over_rev"] = np.where(exporter, np.clip(_pin_slope(med["over_rev"], lnAI, ctrl_x, float(cm["over_rev"]), fi,
+                                                         ycode, mask=exporter), 0.0, tg["over_rev"]["max"]), 0.0)
     med["in_rev"] = 1.0 - med["over_rev"]
 
     # ---- assemble the panel ---------------------------------------------------------------------
@@ -832,6 +837,22 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
             out.loc[r, "in_rev"] = np.nan
         if col == "TFP_FE":
             out.loc[r, "TFP_LP"] = np.nan
+
+    # ---- pin the Table 4/8 slopes on the regression samples (after missingness)               [A]
+    pins = {**{k: float(cm[k]) for k in ("lnemploy", "techshare", "nontechshare", "laborprod", "lnwage", "FC",
+                                         "over_rev")},
+            "TFP_FE": float(tf["fe_lnAI"]), "TFP_LP": float(tf["lp_lnAI"])}
+    for k, target in pins.items():
+        ok = out[[k, "Mshare", "INST"]].notna().all(axis=1).to_numpy().copy()
+        ok &= np.bincount(fi[ok], minlength=nfirm)[fi] >= 2
+        _, fk = np.unique(fi[ok], return_inverse=True)
+        xk = out.loc[ok, ["Size", "Age", "Lev", "Mshare", "INST"]].to_numpy()
+        mk = (out.loc[ok, k].to_numpy() > 0) if k == "over_rev" else None
+        newk = _pin_slope(out.loc[ok, k].to_numpy(), lnAI[ok], xk, target, fk, ycode[ok], mask=mk)
+        lo_k, hi_k = {"FC": (0.0, 1.0), "techshare": (0.5, 90.0), "nontechshare": (5.0, 99.5),
+                      "over_rev": (0.0, tg["over_rev"]["max"])}.get(k, (-np.inf, np.inf))
+        out.loc[ok, k] = np.clip(newk, lo_k, hi_k)
+    out["in_rev"] = 1.0 - out["over_rev"]
 
     # ---- raw inputs: patents and report snippets -----------------------------------------------
     patents = _patent_records(keys["stkcd"].to_numpy(), year, inv, um, ai_pat, rng, float(cal["raw"]["non_ai_ratio"]))
