@@ -62,6 +62,18 @@ class DMLResult:
     model: object
 
 
+def _doubleml():
+    # doubleml imports optuna, whose tqdm.auto warns "IProgress not found" inside Jupyter when
+    # ipywidgets is absent: a cosmetic warning, silenced for this import only
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import doubleml
+
+    return doubleml
+
+
 @contextlib.contextmanager
 def _seeded(seed: int):
     # doubleml draws sample splits from NumPy's legacy global state: seed it, then restore
@@ -210,7 +222,7 @@ def dml_plr(
     >>> round(dml_plr(df, "y", "d", ["x"], unit="f", time="t", learner="ols").summary.coef.item(), 1)
     0.5
     """
-    import doubleml as dml
+    dml = _doubleml()
     from pyfixest.estimation import demean
 
     if isinstance(controls, str):
@@ -345,7 +357,7 @@ def dml_staggered(
     >>> "eventstudy" in set(res.summary.aggregation)
     True
     """
-    import doubleml as dml
+    dml = _doubleml()
     from doubleml.did import DoubleMLDIDMulti
     from sklearn.linear_model import LinearRegression, LogisticRegression
 
