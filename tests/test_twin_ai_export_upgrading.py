@@ -105,6 +105,17 @@ def test_raw_inputs_rebuild_every_index(quick: Twin) -> None:
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-10, equal_nan=True, err_msg=col)
 
 
+def test_reference_construction_without_dvar_needs_the_column(quick: Twin) -> None:
+    # with_dvar=False reads DVAR from the accounts; without that column it must say so (not KeyError)
+    with pytest.raises(ValueError, match="with_dvar=True"):
+        A.reference_construction(quick.raw, with_dvar=False)
+    raw = dict(quick.raw)
+    acc = raw["firm_accounts"].sort_values(["firm_id", "year"]).reset_index(drop=True)
+    raw["firm_accounts"] = acc.assign(DVAR=quick.panel.sort_values(["firm_id", "year"])["DVAR"].to_numpy())
+    out = A.reference_construction(raw, with_dvar=False)
+    np.testing.assert_allclose(out["Robot"], quick.panel.sort_values(["firm_id", "year"])["Robot"], rtol=1e-12)
+
+
 def test_dvar_variants_and_intermediaries(quick: Twin) -> None:
     raw = quick.raw
     fx = raw["fx"].assign(rate=raw["fx"]["rate"] / 1000)

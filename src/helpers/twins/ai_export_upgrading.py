@@ -343,6 +343,9 @@ def reference_construction(raw: dict[str, pd.DataFrame], *, with_dvar: bool = Tr
     missing = [k for k in need if k not in raw]
     if missing:
         raise ValueError(f"raw inputs missing: {missing}; pass twin.raw or tables of the same shape")
+    if not with_dvar and "DVAR" not in raw["firm_accounts"].columns:
+        raise ValueError("with_dvar=False reads DVAR from firm_accounts['DVAR'], which is absent; "
+                         "add that column or pass with_dvar=True to build DVAR from the transactions")
     acc = raw["firm_accounts"].sort_values(["firm_id", "year"]).reset_index(drop=True)
     out = acc[["firm_id", "year", "cic4", "province_code", "reg_type"]].copy()
     ind = raw["industries"]
