@@ -238,13 +238,19 @@ def _back_out(s: np.ndarray, noise: np.ndarray, drift: np.ndarray) -> np.ndarray
         lo, hi = X.min(axis=0), X.max(axis=0)
         return float((((X - lo) / (hi - lo)) @ w).mean() / s.mean() - 1.0)
 
-    grid = np.geomspace(1.0, 6.0, 6)
-    vals = [gap(g) for g in grid]
-    bracket = [(a, b) for a, b, fa, fb in zip(grid[:-1], grid[1:], vals[:-1], vals[1:], strict=True)
-               if np.isfinite(fa) and np.isfinite(fb) and fa > 0 >= fb]
-    if not bracket:
+    # scan a fine grid upwards and stop at the first sign change: the window of noise levels with a
+    # single-signed eigenvector can be narrow, so a coarse grid may step over it
+    grid = np.geomspace(1.0, 6.0, 16)
+    bracket, prev = None, (grid[0], gap(grid[0]))
+    for g1 in grid[1:]:
+        cur = (g1, gap(g1))
+        if np.isfinite(prev[1]) and np.isfinite(cur[1]) and prev[1] > 0 >= cur[1]:
+            bracket = (prev[0], g1)
+            break
+        prev = cur
+    if bracket is None:
         raise ValueError("cannot back out indicators for these subsystem scores; change INDICATORS noise")
-    g = brentq(gap, *bracket[0], xtol=1e-9, rtol=1e-12)
+    g = brentq(gap, *bracket, xtol=1e-9, rtol=1e-12)
     return _fixed_point(s, np.exp(g * noise + drift))[0]
 
 
