@@ -758,7 +758,7 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
     fc0 = E.to_marginal((fc_lat - fc_lat.mean()) / fc_lat.std(),
                         E.Marginal(tg["FC"]["mean"] - float(cm["FC"]) * lnAI.mean(), tg["FC"]["sd"], 0.0, 1.0))
     med["FC"] = np.clip(fc0 + float(cm["FC"]) * lnAI, 0.0, 1.0)
-    ov_lat = 0.8 * ((ov_u - ov_u.mean()) / ov_u.std())[fi] + rng.normal(0, 0.35, n)
+    ov_lat = 0.8 * ((ov_u - ov_u.mean()) / ov_u.std())[fi] + rng.normal(0, float(tr.get("over_rev_within_sd", 0.35)), n)
     exporter = ov_lat > np.quantile(ov_lat, float(sh["zero_share"]["over_rev"]))
     pos = np.exp(0.9 * ov_lat + rng.normal(0, float(mz["over_rev"]), n))
     share_exp = exporter.mean()
