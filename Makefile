@@ -29,9 +29,14 @@ $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "error: $(PYTHON) is not Python 3.11" >&2; exit 1; }
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	@# uv installs the 240 pinned wheels in parallel (about 45 s against 5-6 min for pip)
+	@# uv installs the pinned wheels in parallel (about 45 s against 5-6 min for pip) and byte-compiles
+	@# them: with PYTHONDONTWRITEBYTECODE set (as on many CI images) every import would otherwise
+	@# recompile from source, which makes each notebook kernel start 3-4 times slower
+	@# --no-deps: the lock is complete (pip check below proves it). It leaves out one optional extra,
+	@# jsonschema[format-nongpl]'s rfc3987-syntax: it compiles 38 grammars on import, 3 s of every
+	@# notebook run (myst-nb's glue imports nbformat, which imports jsonschema)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/uv pip install --quiet --compile-bytecode --no-deps --python $(BIN)/python -r requirements.lock
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	$(BIN)/python -m pip check
 	touch $(STAMP)
@@ -39,7 +44,8 @@ $(STAMP): requirements.lock pyproject.toml
 lock: ## regenerate requirements.lock from the current .venv (after changing pyproject.toml)
 	( echo "# Exact versions installed by \`make\` (Python 3.11, Linux x86_64). Ranges live in pyproject.toml."; \
 	  echo "# Regenerate with: make lock"; \
-	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^-e' | sort -f ) > requirements.lock
+	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^-e' \
+	    | grep -v -i -E '^(rfc3987-syntax|lark|uv)==' | sort -f ) > requirements.lock
 	touch $(STAMP)
 
 data: venv  ## build the simulated twins' data files
