@@ -1,0 +1,124 @@
+"""The book as a course (issue 11): chapters and primers link both ways; the glossary covers the
+technical terms of every chapter heading; the syllabus names every chapter.
+
+The checks read the committed sources (notebooks and MyST pages), so they run without a build.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+CHAPTERS = sorted(p for p in (ROOT / "notebooks").glob("0[1-9]_*.ipynb"))
+PRIMERS = sorted(p for p in (BOOK / "primers").glob("*.md") if p.stem != "index")
+
+# section headings of the chapter template: not technical terms
+GENERIC = {"setup", "data", "the data are a simulated twin", "question and theory",
+           "index construction from raw inputs", "baseline", "robustness and endogeneity", "mechanisms",
+           "heterogeneity", "channels", "further analysis", "beyond the paper", "reading the paper critically",
+           "scorecard", "runtime", "exercises", "references"}
+# headings that name no technical term, with the reason
+PLAIN = {
+    "The printed formula against the spec's default": "compares two versions of the DVAR formula",
+    "how the effect builds up": "plain-language subtitle of the dynamic-effects section",
+}
+# a glossary term also matches by its head words when it ends in one of these
+TAIL_WORDS = {"effect", "effects", "index", "test", "method", "degree", "decomposition", "table", "instrument",
+              "estimate"}
+
+
+def _markdown(nb_path: Path) -> str:
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+
+
+def _headings(text: str) -> list[str]:
+    return [m.group(2).strip() for m in re.finditer(r"^(#{1,4})\s+(.+)$", text, flags=re.M)]
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s\-–]+", " ", text.lower()).strip()
+
+
+def _glossary_forms() -> set[str]:
+    src = (BOOK / "glossary.md").read_text(encoding="utf-8")
+    block = src.split("```{glossary}", 1)[1].split("\n```", 1)[0]
+    terms = [line.strip() for line in block.splitlines()[1:]
+             if line.strip() and not line.startswith((" ", ":"))]
+    forms: set[str] = set()
+    for term in terms:
+        base = re.sub(r"\s*\(.*?\)", "", term)
+        forms |= {_norm(term), _norm(base)}
+        forms |= {_norm(x) for x in re.findall(r"\((.*?)\)", term)}
+        words = _norm(base).split()
+        if len(words) > 1 and words[-1] in TAIL_WORDS:
+            forms.add(" ".join(words[:-1]))
+    return {f for f in forms if f}
+
+
+def _mentions(heading: str, forms: set[str]) -> bool:
+    h = _norm(heading)
+    return any(re.search(rf"(?<![a-z]){re.escape(f)}s?(?![a-z])", h) for f in forms)
+
+
+def _primer_links(text: str) -> set[str]:
+    return set(re.findall(r"/book/primers/([a-z0-9-]+)", text))
+
+
+def _chapter_links(text: str) -> set[str]:
+    return set(re.findall(r"/notebooks/(0[0-9]_[a-z0-9-]+)", text))
+
+
+def test_the_course_pages_exist() -> None:
+    assert len(CHAPTERS) == 5, [p.name for p in CHAPTERS]
+    assert len(PRIMERS) >= 8, [p.name for p in PRIMERS]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_links_primers_that_link_back(chapter: Path) -> None:
+    used = _primer_links(_markdown(chapter))
+    assert used, f"{chapter.name} links to no primer"
+    known = {p.stem for p in PRIMERS}
+    assert used <= known, f"{chapter.name} links to missing primers {sorted(used - known)}"
+    for primer in sorted(used):
+        back = _chapter_links((BOOK / "primers" / f"{primer}.md").read_text(encoding="utf-8"))
+        assert chapter.stem in back, f"primers/{primer}.md does not link back to {chapter.stem}"
+
+
+@pytest.mark.parametrize("primer", PRIMERS, ids=lambda p: p.stem)
+def test_primer_links_to_chapters_that_exist(primer: Path) -> None:
+    linked = _chapter_links(primer.read_text(encoding="utf-8"))
+    assert linked, f"{primer.name} links to no chapter"
+    assert linked <= {p.stem for p in CHAPTERS}, f"{primer.name} links to {sorted(linked)}"
+
+
+def test_syllabus_links_every_chapter() -> None:
+    linked = _chapter_links((BOOK / "syllabus.md").read_text(encoding="utf-8"))
+    assert {p.stem for p in CHAPTERS} <= linked
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_glossary_covers_the_terms_of_every_heading(chapter: Path) -> None:
+    forms = _glossary_forms()
+    missing = []
+    for heading in _headings(_markdown(chapter)):
+        head, _, tail = heading.partition(":")
+        rest = tail if tail and _norm(head) in GENERIC else heading  # "Mechanisms: Table 4" -> "Table 4"
+        rest = re.sub(r"\(?tables? [0-9–-]+(, figure [0-9]+)?\)?", "", rest, flags=re.I).strip()
+        if not rest or _norm(rest) in GENERIC or rest in PLAIN or heading in PLAIN:
+            continue
+        if not _mentions(rest, forms):
+            missing.append(heading)
+    assert not missing, f"{chapter.name}: headings with no glossary term: {missing}"
+
+
+def test_the_glossary_check_can_fail() -> None:
+    forms = _glossary_forms()
+    assert _mentions("Entropy weights from 15 raw indicators", forms)  # "entropy weight method"
+    assert _mentions("Shift-share exposure done right", forms)  # "shift-share (Bartik) instrument"
+    assert not _mentions("Quantile regression forests", forms)
