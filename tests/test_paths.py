@@ -23,3 +23,13 @@ def test_slug_dir_rejects_a_typo() -> None:
     assert paths.slug_dir("ai-export-upgrading").name == "ai-export-upgrading"
     with pytest.raises(ValueError, match="unknown paper slug 'ai-export'"):
         paths.slug_dir("ai-export")
+
+
+def test_quick_runs_write_to_their_own_build_folder(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.delenv("AICHINA_BUILD_DIR", raising=False)
+    monkeypatch.setenv(paths.QUICK_ENV, "1")
+    assert paths.build_dir() == paths.REPO_ROOT / "_build" / "quick"
+    monkeypatch.setenv(paths.QUICK_ENV, "0")
+    assert paths.build_dir() == paths.REPO_ROOT / "_build"
+    monkeypatch.setenv("AICHINA_BUILD_DIR", str(tmp_path))
+    assert paths.build_dir() == tmp_path

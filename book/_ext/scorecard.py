@@ -25,7 +25,6 @@ Configuration (``sphinx: config:`` in ``book/_config.yml``): ``scorecard_docname
 from __future__ import annotations
 
 import math
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -51,14 +50,12 @@ Z_95 = 1.959963984540054
 
 
 def build_dir(app: Sphinx) -> Path:
-    """The folder that holds ``scorecards/``: config value, then ``$AICHINA_BUILD_DIR``, then helpers."""
+    """The folder that holds ``scorecards/``: config value, then :func:`helpers.paths.build_dir`."""
     if app.config.scorecard_build_dir:
         return Path(app.config.scorecard_build_dir)
-    if os.environ.get("AICHINA_BUILD_DIR"):
-        return Path(os.environ["AICHINA_BUILD_DIR"])
-    from helpers.paths import BUILD_DIR
+    from helpers.paths import build_dir as helpers_build_dir
 
-    return BUILD_DIR
+    return helpers_build_dir()  # $AICHINA_BUILD_DIR, else _build (_build/quick in quick mode)
 
 
 def _count(values: pd.Series) -> tuple[int, int]:

@@ -10,16 +10,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["BUILD_DIR", "DATA_DIR", "QUICK_ENV", "REPO_ROOT", "SLUGS", "is_quick", "slug_dir"]
+__all__ = ["BUILD_DIR", "DATA_DIR", "QUICK_ENV", "REPO_ROOT", "SLUGS", "build_dir", "is_quick", "slug_dir"]
 
 QUICK_ENV = "AICHINA_QUICK"
 """Environment variable: when set to ``1`` the chapters run on small twins (tests, previews)."""
 
 REPO_ROOT: Path = Path(os.environ.get("AICHINA_ROOT", Path(__file__).resolve().parents[2]))
 DATA_DIR: Path = REPO_ROOT / "data"
-BUILD_DIR: Path = Path(os.environ.get("AICHINA_BUILD_DIR", REPO_ROOT / "_build"))
-"""Build outputs (scorecards, caches). ``AICHINA_BUILD_DIR`` overrides it: the quick-mode test build
-writes to ``_build/quick`` so that it never overwrites the full build's scorecards."""
 
 SLUGS: tuple[str, ...] = (
     "bigdata-innovation-fusion",
@@ -41,6 +38,35 @@ def is_quick() -> bool:
     False
     """
     return os.environ.get(QUICK_ENV, "0").strip().lower() in {"1", "true", "yes"}
+
+
+def build_dir() -> Path:
+    """Return the build folder for scorecards and caches, read from the environment now.
+
+    ``AICHINA_BUILD_DIR`` when set; otherwise ``_build/quick`` in quick mode and ``_build`` in full
+    mode, so that a quick run never overwrites the scorecards of the full book.
+
+    Examples
+    --------
+    >>> import os
+    >>> saved = {k: os.environ.pop(k, None) for k in ("AICHINA_BUILD_DIR", "AICHINA_QUICK")}
+    >>> os.environ["AICHINA_QUICK"] = "1"
+    >>> build_dir().relative_to(REPO_ROOT).as_posix()
+    '_build/quick'
+    >>> os.environ["AICHINA_QUICK"] = "0"
+    >>> build_dir().relative_to(REPO_ROOT).as_posix()
+    '_build'
+    >>> for k, v in saved.items():
+    ...     _ = os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    """
+    env = os.environ.get("AICHINA_BUILD_DIR")
+    if env:
+        return Path(env)
+    return REPO_ROOT / "_build" / "quick" if is_quick() else REPO_ROOT / "_build"
+
+
+BUILD_DIR: Path = build_dir()
+"""The build folder when ``helpers`` was imported (see :func:`build_dir`)."""
 
 
 def slug_dir(slug: str) -> Path:

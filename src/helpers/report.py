@@ -52,7 +52,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.paths import BUILD_DIR, slug_dir
+from helpers.paths import build_dir as _build_dir
+from helpers.paths import slug_dir
 
 __all__ = [
     "SCORECARD_FIELDS",
@@ -536,7 +537,7 @@ def write_scorecard(
     rows : DataFrame or list of dict
         Output of :func:`compare_table` (or rows with at least :data:`SCORECARD_FIELDS`).
     build_dir : Path, optional
-        Build folder (default ``helpers.paths.BUILD_DIR``).
+        Build folder (default ``helpers.paths.build_dir()``: ``_build``, or ``_build/quick`` in quick mode).
 
     Returns
     -------
@@ -566,7 +567,7 @@ def write_scorecard(
                 f"write_scorecard: row {i} lacks field(s) {missing}; pass compare_table() output"
             )
     records = [{k: _clean(v) for k, v in r.items()} for r in records]
-    folder = (build_dir or BUILD_DIR) / "scorecards"
+    folder = (build_dir or _build_dir()) / "scorecards"
     folder.mkdir(parents=True, exist_ok=True)
     file = folder / f"{slug}.json"
     old = json.loads(file.read_text(encoding="utf-8")) if file.is_file() else []
@@ -584,7 +585,7 @@ def read_scorecards(*, build_dir: Path | None = None) -> pd.DataFrame:
     Parameters
     ----------
     build_dir : Path, optional
-        Build folder (default ``helpers.paths.BUILD_DIR``).
+        Build folder (default ``helpers.paths.build_dir()``: ``_build``, or ``_build/quick`` in quick mode).
 
     Returns
     -------
@@ -602,7 +603,7 @@ def read_scorecards(*, build_dir: Path | None = None) -> pd.DataFrame:
     >>> read_scorecards(build_dir=Path(tempfile.mkdtemp())).empty
     True
     """
-    folder = (build_dir or BUILD_DIR) / "scorecards"
+    folder = (build_dir or _build_dir()) / "scorecards"
     frames = []
     for file in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         data = json.loads(file.read_text(encoding="utf-8"))
