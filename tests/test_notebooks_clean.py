@@ -70,9 +70,9 @@ def test_notebook_name_and_kernel(path: Path) -> None:
 def test_notebook_avoids_forbidden_habits(path: Path) -> None:
     code = "\n".join("".join(c["source"]) for c in _cells(path) if c["cell_type"] == "code")
     found = [what for what, rx in FORBIDDEN.items() if rx.search(code)]
-    for cell in _cells(path):
-        src = "".join(cell["source"])
-        if cell["cell_type"] == "code" and not re.search(r"^\s*[!%]", src, re.M) and _global_warning_filters(src):
+    for cell in (c for c in _cells(path) if c["cell_type"] == "code"):
+        src = re.sub(r"^\s*[!%].*$", "", "".join(cell["source"]), flags=re.M)  # magics are not Python
+        if _global_warning_filters(src):
             found.append("a global warning filter")
     assert not found, f"{path.name} contains {', '.join(found)}"
 
