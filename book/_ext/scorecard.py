@@ -1,6 +1,6 @@
 """The replication scorecard: a ``{scorecard}`` directive whose table is built from the chapters.
 
-Every chapter writes the verdicts of its compare tables to ``<BUILD_DIR>/scorecards/<slug>.json``
+Every chapter writes the verdicts of its compare tables to ``<build folder>/scorecards/<slug>.json``
 (:func:`helpers.report.write_scorecard`; ``BUILD_DIR`` is ``_build`` or ``$AICHINA_BUILD_DIR``). The
 directive reads those files with :func:`helpers.report.read_scorecards` and emits one table row per
 chapter: published coefficients, how many agree in sign, in significance class and within tolerance,
@@ -9,7 +9,7 @@ how many true parameters the twin recovers, the chapter's run time, and a link t
 Two event handlers make the numbers current on every build:
 
 * ``env-get-outdated`` returns the scorecard page always, so that it is read again on every build
-  (a cached chapter does not rewrite its scorecard file, but the file stays in ``BUILD_DIR``);
+  (a cached chapter does not rewrite its scorecard file, but the file stays in the build folder);
 * ``env-before-read-docs`` moves the scorecard page to the end of the reading order, so that it is
   read after every chapter has been executed and has written its scorecard. Sphinx reads documents
   in sorted order, and ``book/scorecard`` would otherwise come before ``notebooks/...``.
@@ -19,7 +19,7 @@ run-times page: the time of the last real execution, also for a chapter taken fr
 
 Configuration (``sphinx: config:`` in ``book/_config.yml``): ``scorecard_docname`` (default
 ``"book/scorecard"``) and ``scorecard_build_dir`` (default: ``$AICHINA_BUILD_DIR`` or
-``helpers.paths.BUILD_DIR``).
+``helpers.paths.build_dir()``).
 """
 
 from __future__ import annotations

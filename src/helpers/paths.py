@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["BUILD_DIR", "DATA_DIR", "QUICK_ENV", "REPO_ROOT", "SLUGS", "build_dir", "is_quick", "slug_dir"]
+__all__ = ["DATA_DIR", "QUICK_ENV", "REPO_ROOT", "SLUGS", "build_dir", "is_quick", "slug_dir"]
 
 QUICK_ENV = "AICHINA_QUICK"
 """Environment variable: when set to ``1`` the chapters run on small twins (tests, previews)."""
@@ -64,9 +64,6 @@ def build_dir() -> Path:
         return Path(env)
     return REPO_ROOT / "_build" / "quick" if is_quick() else REPO_ROOT / "_build"
 
-
-BUILD_DIR: Path = build_dir()
-"""The build folder when ``helpers`` was imported (see :func:`build_dir`)."""
 
 
 def slug_dir(slug: str) -> Path:

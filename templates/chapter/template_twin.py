@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from helpers.paths import BUILD_DIR
+from helpers.paths import build_dir as _build_dir
 from helpers.report import SCORECARD_FIELDS
 from helpers.twins import engine as E
 
@@ -121,7 +121,7 @@ def build(scale: str = "full", seed: int | None = None) -> E.Twin:
 
 
 def write_template_scorecard(rows: pd.DataFrame, *, build_dir: Path | None = None) -> Path:
-    """Write the template's verdict rows to ``<BUILD_DIR>/scorecards/template-paper.json``.
+    """Write the template's verdict rows to ``<build folder>/scorecards/template-paper.json``.
 
     A registered chapter calls ``helpers.report.write_scorecard(SLUG, rows)``, which only accepts
     the slugs in ``helpers.paths.SLUGS``; the template is not a chapter of the book, so it writes
@@ -132,7 +132,7 @@ def write_template_scorecard(rows: pd.DataFrame, *, build_dir: Path | None = Non
     rows : pandas.DataFrame
         Output of ``helpers.report.compare_table``.
     build_dir : Path, optional
-        Default ``helpers.paths.BUILD_DIR`` (``$AICHINA_BUILD_DIR`` when set).
+        Default ``helpers.paths.build_dir()`` (``$AICHINA_BUILD_DIR`` when set).
 
     Returns
     -------
@@ -154,7 +154,7 @@ def write_template_scorecard(rows: pd.DataFrame, *, build_dir: Path | None = Non
     missing = [f for f in SCORECARD_FIELDS if f not in rows.columns]
     if missing:
         raise ValueError(f"write_template_scorecard: rows lack {missing}; pass compare_table() output")
-    folder = (build_dir or BUILD_DIR) / "scorecards"
+    folder = (build_dir or _build_dir()) / "scorecards"
     folder.mkdir(parents=True, exist_ok=True)
     file = folder / f"{SLUG}.json"
     records = json.loads(rows.to_json(orient="records"))  # NaN -> null, numpy -> plain JSON

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from helpers.paths import BUILD_DIR, REPO_ROOT
+from helpers.paths import REPO_ROOT, build_dir
 
 from . import sitecheck
 
 pytestmark = pytest.mark.browser
 
-SITE = Path(os.environ.get("SITE_DIR", BUILD_DIR / "html"))
+SITE = Path(os.environ.get("SITE_DIR", build_dir() / "html"))
 if not SITE.is_absolute():
     SITE = REPO_ROOT / SITE
 SCREENSHOTS = REPO_ROOT / "_build" / "screenshots"
