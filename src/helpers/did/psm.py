@@ -20,6 +20,12 @@ The recipe, as run by Stata ``psmatch2`` + ``pstest`` in those papers:
 Matching is at the level of the rows (unit-years). Without replacement, treated observations
 are matched in descending order of :math:`\hat p` (MatchIt's ``m.order = "largest"``).
 
+With ``by="year"``, ``replace=False`` and ``caliper=None`` each period's logit and matching are
+R ``MatchIt``'s default ``matchit(..., method = "nearest", distance = "glm")``:
+``tests/test_did_psm.py`` reproduces the means and variance ratios of MatchIt 4.7.1's balance
+tables for its ``lalonde`` example to the four printed decimals. MatchIt's "Std. Mean Diff."
+divides by the treated group's SD; the %bias here divides by the pooled SD, as ``pstest``.
+
 References: Rosenbaum and Rubin (1983, *Biometrika* 70(1): 41--55); Heckman, Ichimura and Todd
 (1997, *Review of Economic Studies* 64(4): 605--654) for kernel-matching DiD; Leuven and
 Sianesi (2003), ``psmatch2`` (Stata module, SSC S432001) for the %bias balance table; Ho, Imai,
