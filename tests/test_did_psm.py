@@ -157,7 +157,7 @@ def test_matchit_nearest_means_and_sample_sizes_on_lalonde(lalonde_matched: PSMD
         assert bal.loc[cov, "mean_treated_after"] == pytest.approx(treated, abs=5e-5), cov
         assert bal.loc[cov, "mean_control_before"] == pytest.approx(control_all, abs=5e-5), cov
         assert bal.loc[cov, "mean_control_after"] == pytest.approx(control_matched, abs=5e-5), cov
-    # both years pick the same pairs: a control's weight is the same in 1975 and 1978
+    # both years pick the same controls: each control's weight is the same in 1975 and 1978
     w = res.matched.pivot(index="rownames", columns="year", values="_psm_weight")
     assert (w[1975] == w[1978]).all()
 
@@ -169,8 +169,8 @@ def test_matchit_variance_ratios_on_lalonde(lalonde_panel: pd.DataFrame,
     for cov, (_, matched) in MATCHIT_VAR_RATIO.items():
         assert bal.loc[cov, "var_ratio_after"] == pytest.approx(matched, abs=5e-5), cov
     # all data: MatchIt's n-1 variances of the 185 and 429 units, i.e. one year's cross-section
-    one = lalonde_panel[lalonde_panel["year"] == 1975].reset_index(drop=True)
     first_year = (lalonde_panel["year"] == 1975).to_numpy()
+    one = lalonde_panel[first_year].reset_index(drop=True)
     x = one[LALONDE_COVARIATES].assign(distance=lalonde_matched.pscore[first_year].to_numpy())
     d = one["treat"].to_numpy()
     cross = _balance(x, d, np.zeros(len(one)), d == 1)
