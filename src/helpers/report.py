@@ -14,20 +14,27 @@ twin and the twin's true parameter, with a verdict per row, and writes the verdi
     tables:
       table3:                    # table key (used in the scorecard)
         title: "Baseline regressions"
+        class: calibrated        # row class, inherited by columns and coefficients (see below)
         columns:
           col1:                  # column key, e.g. the regression's column number
             depvar: NQP
             N: 24850             # optional
-            r2: 0.83             # optional
+            r2: 0.83             # optional (r2_kind: "adj" when the paper prints adjusted R2)
+            class: untargeted    # optional: overrides the table's class
             coefs:
               lnAI: {coef: 0.0123, se: 0.0045, stars: "***"}
               Size: {coef: 0.21, t: 4.1, stars: "***"}   # t-statistic published instead of SE
               Lev:  {coef: -0.05, stars: "**"}           # only stars
               DID:  {sign: "+", stars: "***"}            # direction only (no number published)
 
+Row classes (``class`` at table, column or coefficient level; the innermost wins): ``target`` (a
+calibration target the twin reproduces by construction, e.g. a mean: shown, never scored),
+``calibrated`` (a coefficient whose estimand was set from the published value) or ``untargeted`` (a
+published number the twin was not calibrated to: an out-of-sample test of the twin's structure).
+
 Per coefficient: ``coef`` (number), ``se`` (number), ``t`` (number; the SE is then derived as
 ``|coef / t|``), ``pvalue`` (number), ``stars`` (``"***"``, ``"**"``, ``"*"``, ``""`` or the
-count 0-3), ``sign`` (``"+"``, ``"-"``; required when ``coef`` is absent). Stars follow the
+count 0-3), ``sign`` (``"+"``, ``"-"``; required when ``coef`` is absent), ``class``. Stars follow the
 Chinese-journal convention *** p<0.01, ** p<0.05, * p<0.1; when the stars are not published they
 are derived from ``pvalue``, else from ``coef/se`` with a normal approximation.
 
@@ -72,19 +79,29 @@ TOLERANCE_SHARE = 0.25
 SCORECARD_FIELDS: tuple[str, ...] = (
     "table",
     "term",
+    "class",
     "published_coef",
     "published_stars",
     "twin_coef",
     "twin_se",
     "twin_stars",
-    "truth",
+    "estimand",
+    "effect",
     "sign_agrees",
     "stars_agree",
     "within_tolerance",
 )
-"""Fields every scorecard row carries (extra fields are kept too)."""
+"""Fields every scorecard row carries (extra fields are kept too: the design-analysis diagnosands
+``R``, ``p_sign``, ``p_stars``, ``p_size``, ``coverage`` and their ``*_mcse``)."""
+ROW_CLASSES: tuple[str, ...] = ("target", "calibrated", "untargeted")
+"""Row classes of ``published.yml`` (module docstring); ``target`` rows are never scored."""
+DESIGN_FIELDS: tuple[str, ...] = (
+    "R", "p_sign", "p_sign_mcse", "p_stars", "p_stars_mcse", "p_size", "p_size_mcse",
+    "coverage", "coverage_mcse", "bias", "rmse", "power",
+)
+"""Diagnosands of :func:`helpers.design.diagnose` that :func:`compare_table` carries per row."""
 
-_COEF_KEYS = {"coef", "se", "t", "pvalue", "stars", "sign"}
+_COEF_KEYS = {"coef", "se", "t", "pvalue", "stars", "sign", "class"}
 
 
 def stars_from_pvalue(p: float | None) -> str | None:
@@ -148,7 +165,11 @@ def _published_row(entry: Mapping[str, Any], where: str) -> dict[str, Any]:
         stars = stars_from_pvalue(float(2 * stats.norm.sf(abs(coef / se))))
     else:
         stars = None
+    cls = entry.get("class")
+    if cls is not None and cls not in ROW_CLASSES:
+        raise ValueError(f"{where}: class must be one of {list(ROW_CLASSES)}, got {cls!r}")
     return {
+        "class": cls,
         "coef": None if coef is None else float(coef),
         "se": None if se is None else float(se),
         "t": None if t is None else float(t),
@@ -210,6 +231,10 @@ def load_published(slug: str, *, path: str | Path | None = None) -> pd.DataFrame
             coefs = (col or {}).get("coefs")
             if not isinstance(coefs, Mapping) or not coefs:
                 raise ValueError(f"load_published: {file}: {tkey}/{ckey} has no `coefs:` mapping")
+            inherited = col.get("class", tab.get("class"))
+            if inherited is not None and inherited not in ROW_CLASSES:
+                raise ValueError(f"load_published: {file}: {tkey}/{ckey}: class must be one of "
+                                 f"{list(ROW_CLASSES)}, got {inherited!r}")
             for term, entry in coefs.items():
                 r = _published_row(entry, f"load_published: {file}: {tkey}/{ckey}/{term}")
                 rows.append(
@@ -220,8 +245,10 @@ def load_published(slug: str, *, path: str | Path | None = None) -> pd.DataFrame
                         "depvar": col.get("depvar"),
                         "N": col.get("N"),
                         "r2": col.get("r2"),
+                        "r2_kind": col.get("r2_kind", "r2"),
                         "term": str(term),
                         **r,
+                        "class": r["class"] or inherited,
                     }
                 )
     out = pd.DataFrame(rows)
@@ -270,6 +297,15 @@ def _sign(x: float) -> str:
     return "+" if x > 0 else "-" if x < 0 else "0"
 
 
+def _fit_stats(twin: Any) -> tuple[int | None, float | None, float | None]:
+    """(N, R2, adjusted R2) of a pyfixest fit; Nones for other inputs."""
+    n = getattr(twin, "_N", None)
+    r2 = getattr(twin, "_r2", None)
+    adj = getattr(twin, "_adj_r2", None)
+    as_float = (lambda v: None if v is None or pd.isna(v) else float(v))  # noqa: E731
+    return (None if n is None else int(n)), as_float(r2), as_float(adj)
+
+
 def compare_table(
     published: pd.DataFrame,
     twin: Any,
@@ -277,10 +313,16 @@ def compare_table(
     table: str | None = None,
     column: str | None = None,
     terms: Sequence[str] | None = None,
-    truth: Mapping[str, float] | None = None,
+    estimand: Mapping[str, float] | None = None,
+    effect: Mapping[str, float] | None = None,
+    effect_note: Mapping[str, str] | None = None,
+    design: pd.DataFrame | None = None,
+    n: int | None = None,
+    r2: float | None = None,
     term_map: Mapping[str, str] | None = None,
+    truth: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
-    r"""Published vs twin estimates with a verdict per term.
+    r"""Published vs twin estimates with the twin's two truths, the design analysis and verdicts.
 
     Parameters
     ----------
@@ -294,19 +336,34 @@ def compare_table(
         Which published table and column; required when ``published`` holds several.
     terms : sequence of str, optional
         Published terms to compare (default: all terms of the selected column).
-    truth : mapping, optional
-        The twin's true parameter per published term (shown in the ``truth`` column).
+    estimand : mapping, optional
+        Per published term, what the published specification converges to on the twin.
+    effect, effect_note : mapping, optional
+        Per published term, the causal parameter of the twin's model where it differs from the
+        estimand, and a one-line reason for the gap. ``compare_table(..., **twin.truth_for(t, c))``
+        passes all three.
+    design : pandas.DataFrame, optional
+        Output of :func:`helpers.design.diagnose` for these terms (indexed by term or with a
+        ``term`` column, named as the *published* terms); its :data:`DESIGN_FIELDS` are added.
+    n, r2 : optional
+        The twin's sample size and R2 when ``twin`` is not a pyfixest fit (a fit gives its own;
+        the adjusted R2 is used where the paper prints one, ``r2_kind: adj``).
     term_map : mapping, optional
         Published term -> twin term when the names differ.
+    truth : mapping, optional
+        Older name of ``estimand`` (used only when ``estimand`` is not given).
 
     Returns
     -------
     pandas.DataFrame
-        One row per term: ``table``, ``column``, ``term``, ``published_coef``,
-        ``published_se``, ``published_stars``, ``published_sign``, ``twin_coef``, ``twin_se``,
-        ``twin_pvalue``, ``twin_stars``, ``truth``, ``sign_agrees``, ``stars_agree``,
-        ``within_tolerance`` and ``verdict`` (``"agrees"`` when every applicable check passes,
-        else ``"differs"``). Rows are ready for :func:`write_scorecard`.
+        One row per term: ``table``, ``column``, ``term``, ``class``, ``scored`` (``class`` is not
+        ``target``), ``published_coef``, ``published_se``, ``published_t``, ``published_stars``,
+        ``published_sign``, ``published_N``, ``published_r2``, ``twin_coef``, ``twin_se``,
+        ``twin_t``, ``twin_pvalue``, ``twin_stars``, ``twin_N``, ``twin_r2``, ``estimand``,
+        ``effect``, ``effect_note``, ``truth`` (= ``estimand``), ``sign_agrees``, ``stars_agree``,
+        ``within_tolerance``, ``verdict`` (``"agrees"`` when every applicable check passes, else
+        ``"differs"``; ``"target"`` for target rows) and, with ``design``, the
+        :data:`DESIGN_FIELDS`. Rows are ready for :func:`write_scorecard`.
 
     Raises
     ------
@@ -322,9 +379,9 @@ def compare_table(
     --------
     >>> pub = pd.DataFrame({"table": ["t3"], "column": ["c1"], "term": ["lnAI"], "coef": [0.10],
     ...                     "se": [0.02], "stars": ["***"], "sign": ["+"]})
-    >>> row = compare_table(pub, {"lnAI": (0.11, 0.02, 0.001)}, truth={"lnAI": 0.1}).iloc[0]
-    >>> bool(row.sign_agrees), bool(row.stars_agree), bool(row.within_tolerance)
-    (True, True, True)
+    >>> row = compare_table(pub, {"lnAI": (0.11, 0.02, 0.001)}, estimand={"lnAI": 0.1}).iloc[0]
+    >>> bool(row.sign_agrees), bool(row.stars_agree), bool(row.within_tolerance), float(row.estimand)
+    (True, True, True, 0.1)
     """
     need = ["table", "column", "term", "coef", "se", "stars", "sign"]
     if not isinstance(published, pd.DataFrame) or any(c not in published for c in need):
@@ -354,8 +411,17 @@ def compare_table(
     if missing:
         raise ValueError(f"compare_table: term(s) {missing} not in the published table")
     tw = _twin_frame(twin)
+    fit_n, fit_r2, fit_adj = _fit_stats(twin)
     term_map = dict(term_map or {})
-    truth = dict(truth or {})
+    estimand = dict(estimand if estimand is not None else (truth or {}))
+    effect = dict(effect or {})
+    effect_note = dict(effect_note or {})
+    diag = None
+    if design is not None:
+        diag = design.set_index("term") if "term" in design.columns else design
+        absent = [t for t in terms if t not in diag.index]
+        if absent:
+            raise ValueError(f"compare_table: design has no row for term(s) {absent}")
     rows = []
     for term in terms:
         p = sel.loc[term]
@@ -368,7 +434,13 @@ def compare_table(
         b, s, pv = (float(v) for v in tw.loc[tname, ["coef", "se", "pvalue"]])
         pub_coef = None if pd.isna(p["coef"]) else float(p["coef"])
         pub_se = None if pd.isna(p["se"]) else float(p["se"])
+        pub_t = p.get("t")
+        pub_t = None if pub_t is None or pd.isna(pub_t) else float(pub_t)
+        if pub_t is None and pub_coef is not None and pub_se:
+            pub_t = pub_coef / pub_se
         pub_stars = None if p["stars"] is None or pd.isna(p["stars"]) else str(p["stars"])
+        cls = p.get("class")
+        cls = None if cls is None or (isinstance(cls, float) and math.isnan(cls)) else str(cls)
         twin_stars = stars_from_pvalue(pv)
         sign_ok = _sign(b) == p["sign"]
         stars_ok = None if pub_stars is None else len(twin_stars) == len(pub_stars)
@@ -378,26 +450,42 @@ def compare_table(
             tol = max(TOLERANCE_SHARE * abs(pub_coef), pub_se or 0.0)
             within = abs(b - pub_coef) <= tol
         checks = [c for c in (sign_ok, stars_ok, within) if c is not None]
-        rows.append(
-            {
-                "table": p["table"],
-                "column": p["column"],
-                "term": term,
-                "published_coef": pub_coef,
-                "published_se": pub_se,
-                "published_stars": pub_stars,
-                "published_sign": p["sign"],
-                "twin_coef": b,
-                "twin_se": s,
-                "twin_pvalue": pv,
-                "twin_stars": twin_stars,
-                "truth": truth.get(term),
-                "sign_agrees": bool(sign_ok),
-                "stars_agree": stars_ok,
-                "within_tolerance": within,
-                "verdict": "agrees" if all(checks) else "differs",
-            }
-        )
+        r2_kind = p.get("r2_kind", "r2")
+        pub_n = p.get("N")
+        pub_r2 = p.get("r2")
+        row = {
+            "table": p["table"],
+            "column": p["column"],
+            "term": term,
+            "class": cls,
+            "scored": cls != "target",
+            "published_coef": pub_coef,
+            "published_se": pub_se,
+            "published_t": pub_t,
+            "published_stars": pub_stars,
+            "published_sign": p["sign"],
+            "published_N": None if pub_n is None or pd.isna(pub_n) else int(pub_n),
+            "published_r2": None if pub_r2 is None or pd.isna(pub_r2) else float(pub_r2),
+            "twin_coef": b,
+            "twin_se": s,
+            "twin_t": b / s if s else None,
+            "twin_pvalue": pv,
+            "twin_stars": twin_stars,
+            "twin_N": fit_n if n is None else int(n),
+            "twin_r2": (fit_adj if r2_kind == "adj" else fit_r2) if r2 is None else float(r2),
+            "estimand": estimand.get(term),
+            "effect": effect.get(term),
+            "effect_note": effect_note.get(term),
+            "truth": estimand.get(term),
+            "sign_agrees": bool(sign_ok),
+            "stars_agree": stars_ok,
+            "within_tolerance": within,
+            "verdict": "target" if cls == "target" else ("agrees" if all(checks) else "differs"),
+        }
+        if diag is not None:
+            for f in DESIGN_FIELDS:
+                row[f] = diag.loc[term].get(f) if f in diag.columns else None
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -469,40 +557,71 @@ def style_compare_table(
         )
 
     def tick(v: Any) -> str:
-        return "" if v is None or (isinstance(v, float) and math.isnan(v)) else ("✓" if v else "✗")
+        return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else ("✓" if v else "✗")
 
-    show = pd.DataFrame(
-        {
-            "Term": df["term"],
-            "Published": [
-                _fmt_num(c, s, digits) if c is not None else f"{sg}{s or ''}"
-                for c, s, sg in zip(
-                    df["published_coef"], df["published_stars"], df["published_sign"], strict=True
-                )
-            ],
-            "Published SE": [_fmt_num(x, None, digits) for x in df["published_se"]],
-            "Twin": [
-                _fmt_num(c, s, digits)
-                for c, s in zip(df["twin_coef"], df["twin_stars"], strict=True)
-            ],
-            "Twin SE": [_fmt_num(x, None, digits) for x in df["twin_se"]],
-            "Truth": [_fmt_num(x, None, digits) for x in df["truth"]],
-            "Sign": [tick(v) for v in df["sign_agrees"]],
-            "Stars": [tick(v) for v in df["stars_agree"]],
-            "Size": [tick(v) for v in df["within_tolerance"]],
-            "Verdict": df["verdict"],
-        }
-    )
+    def cell(c: Any, stars: Any, se: Any, sign: Any = None) -> str:
+        if c is None or (isinstance(c, float) and math.isnan(c)):
+            return f"{sign or ''}{stars or ''}"
+        out = _fmt_num(c, stars, digits)
+        return out if se is None or (isinstance(se, float) and math.isnan(se)) else (
+            f"{out} ({_fmt_num(se, None, digits)})")
+
+    def prob(v: Any, mcse: Any = None) -> str:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return ""
+        return f"{100 * float(v):.0f}%"
+
+    cols: dict[str, list[str]] = {
+        "Term": list(df["term"]),
+        "Published": [
+            cell(c, st, se, sg) for c, st, se, sg in zip(
+                df["published_coef"], df["published_stars"], df["published_se"],
+                df["published_sign"], strict=True)
+        ],
+        "Twin": [cell(c, st, se) for c, st, se in zip(df["twin_coef"], df["twin_stars"],
+                                                       df["twin_se"], strict=True)],
+    }
+    truth_col = "estimand" if "estimand" in df else "truth"
+    if truth_col in df and df[truth_col].notna().any():
+        cols["Estimand"] = [_fmt_num(x, None, digits) for x in df[truth_col]]
+    if "effect" in df and df["effect"].notna().any():
+        cols["Effect"] = [_fmt_num(x, None, digits) for x in df["effect"]]
+    if "class" in df and df["class"].notna().any():
+        cols["Class"] = [str(x) if isinstance(x, str) else "" for x in df["class"]]
+    cols["Sign · stars · size"] = [
+        f"{tick(a)} {tick(b)} {tick(c)}" for a, b, c in zip(
+            df["sign_agrees"], df["stars_agree"], df["within_tolerance"], strict=True)
+    ]
+    if "p_stars" in df and df["p_stars"].notna().any():
+        cols["P(sign)"] = [prob(x) for x in df["p_sign"]]
+        cols["P(stars)"] = [prob(x) for x in df["p_stars"]]
+    cols["Verdict"] = list(df["verdict"])
+    show = pd.DataFrame(cols)
+    # published and twin N and R2 as footer rows, when the table is one column of one table
+    if {"published_N", "twin_N"} <= set(df.columns) and df["table"].nunique() == 1 and (
+        df["column"].nunique() == 1
+    ):
+        extra = []
+        for label, pub_key, twin_key, fmt in (("N", "published_N", "twin_N", "{:,.0f}"),
+                                              ("R²", "published_r2", "twin_r2", "{:.3f}")):
+            pv, tv = df[pub_key].iloc[0], df[twin_key].iloc[0] if twin_key in df else None
+            if (pv is None or pd.isna(pv)) and (tv is None or pd.isna(tv)):
+                continue
+            extra.append({"Term": label,
+                          "Published": "" if pv is None or pd.isna(pv) else fmt.format(pv),
+                          "Twin": "" if tv is None or pd.isna(tv) else fmt.format(tv)})
+        if extra:
+            show = pd.concat([show, pd.DataFrame(extra)], ignore_index=True).fillna("")
 
     def colour(v: str) -> str:
-        if v in ("✓", "agrees"):
+        if v == "agrees":
             return "color: var(--pst-color-success, #2e7d32);"
-        if v in ("✗", "differs"):
+        if v == "differs":
             return "color: var(--pst-color-danger, #c62828);"
         return ""
 
     sty = show.style.hide(axis="index").set_table_styles(_CSS)
-    sty = sty.map(colour, subset=["Sign", "Stars", "Size", "Verdict"])
+    sty = sty.map(colour, subset=["Verdict"]).set_table_attributes('class="compare-table"')
     if caption:
         sty = sty.set_caption(caption)
     return sty

@@ -14,6 +14,33 @@ Each block is small, vectorized (no Python loops over rows) and takes its random
    :func:`add_measurement_error`;
 6. the result: :class:`Twin`, :func:`mark_simulated`, :func:`hash_frame`.
 
+Rules every twin follows (the honest-twin contract, enforced by ``tests/test_twins_honest.py``)
+------------------------------------------------------------------------------------------------
+1. **Calibrate in population, draw honestly.** A parameter may be set from a published number so
+   that the *estimand* of a published specification on the twin equals the published value (e.g. a
+   slope, a residual variance that gives the published R-squared). Every random term stays a random
+   draw: no projection of noise on regressors, no adjustment of outcomes, counts or samples toward a
+   published estimate, standard error or star class, and no search over seeds or draws.
+2. **One seed per chapter, fixed by a rule.** ``calibration.yml`` holds the seed and states the rule
+   that fixed it (the same constant for every chapter is fine); it is never chosen by looking at
+   results. Seeds of sub-draws are derived from it (``np.random.default_rng([seed, k])``).
+3. **Two truths per compared row.** ``Twin.truth["rows"]`` maps ``"<table>/<column>/<term>"`` to
+   ``{"estimand": ..., "effect": ..., "why": ...}``: the *estimand* is what the published
+   specification converges to on the twin (computed from the noise-free outcome or in closed form);
+   the *effect* is the causal parameter of the twin's model, given where it differs, with a one-line
+   reason for the gap (spillovers in the regressor, a mismeasured index, a weak instrument, ...).
+   :meth:`Twin.truth_for` hands both to :func:`helpers.report.compare_table`.
+4. **Replications for design analysis.** The builder module defines
+   ``redraw(twin, R, seed) -> dict[str, numpy.ndarray]``: ``R`` new draws of every random term
+   downstream of the design (outcome shocks; treatment assignment only where the paper's design
+   treats it as random), holding the design and covariates fixed, returned as ``n x R`` outcome
+   columns aligned with ``twin.panel`` (or with the raw frame named in ``SPECS``). Replication ``r``
+   uses ``numpy.random.default_rng([seed, r])`` alone, so the first 50 columns of ``R=500`` equal
+   ``R=50``. :meth:`Twin.redraw` calls it; :mod:`helpers.design` fits and diagnoses the draws.
+5. **Declared baselines.** The module's ``SPECS`` (a tuple of :class:`Spec`) lists the published
+   OLS / fixed-effects specifications that the chapter scores with :func:`helpers.design.fit_many`;
+   the honest-twin tests re-estimate them at other seeds and over redraws.
+
 Example
 -------
 >>> rng = np.random.default_rng(0)
@@ -35,6 +62,7 @@ import pandas as pd
 
 __all__ = [
     "Marginal",
+    "Spec",
     "Twin",
     "add_measurement_error",
     "balanced_panel",
@@ -767,6 +795,74 @@ def hash_frame(df: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
+ROW_CLASSES: tuple[str, ...] = ("target", "calibrated", "untargeted")
+"""Classes of compared rows: ``target`` (a calibration target reproduced by construction, shown but
+never scored), ``calibrated`` (a coefficient whose estimand was set from the published value) and
+``untargeted`` (a published number the twin was not calibrated to)."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A published OLS / fixed-effects specification that a twin declares for design analysis.
+
+    Attributes
+    ----------
+    key : str
+        ``"<table>/<column>"`` of ``published.yml``.
+    formula : str
+        pyfixest formula on the twin's frame, e.g. ``"NQP ~ lnAI + Size | firm + year"``.
+    vcov : str or dict
+        The paper's standard errors: ``"iid"``, ``"hetero"`` or ``{"CRV1": "<column>"}``.
+    terms : dict of str to str
+        Published term -> term name in the fit (``{"lnAI": "lnAI"}``).
+    frame : str
+        ``"panel"`` or the name of a ``twin.raw`` frame the formula runs on.
+    sample : str, optional
+        A ``DataFrame.query`` string selecting the estimation sample (``None``: all rows).
+
+    Examples
+    --------
+    >>> s = Spec("table3/col1", "y ~ x | unit + year", "hetero", {"x": "x"})
+    >>> s.outcome, s.table, s.column
+    ('y', 'table3', 'col1')
+    """
+
+    key: str
+    formula: str
+    vcov: str | dict[str, str]
+    terms: Mapping[str, str]
+    frame: str = "panel"
+    sample: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.key.count("/") != 1:
+            raise ValueError(f"Spec.key must be '<table>/<column>', got {self.key!r}")
+        if "~" not in self.formula:
+            raise ValueError(f"Spec.formula must be a pyfixest formula 'y ~ x | fe', got {self.formula!r}")
+        if not self.terms:
+            raise ValueError(f"Spec {self.key}: give the published terms it estimates in `terms`")
+
+    @property
+    def outcome(self) -> str:
+        """The left-hand-side column (the one :meth:`Twin.redraw` replaces)."""
+        return self.formula.split("~", 1)[0].strip()
+
+    @property
+    def table(self) -> str:
+        """The published table key."""
+        return self.key.split("/")[0]
+
+    @property
+    def column(self) -> str:
+        """The published column key."""
+        return self.key.split("/")[1]
+
+    def data(self, twin: Twin) -> pd.DataFrame:
+        """The estimation frame of this spec on ``twin`` (the sample applied, index kept)."""
+        frame = twin.panel if self.frame == "panel" else twin.raw[self.frame]
+        return frame if self.sample is None else frame.query(self.sample)
+
+
 @dataclass
 class Twin:
     """A simulated twin of one paper's data.
@@ -815,4 +911,80 @@ class Twin:
         lines.append("These are simulated data calibrated to the paper; they are not findings about "
                      "China.")
         return "\n".join(lines)
+
+    def truth_for(self, table: str, column: str) -> dict[str, dict[str, Any]]:
+        """Estimand, effect and the reason they differ for every term of one published column.
+
+        Returns ``{"estimand": {term: x}, "effect": {term: y}, "effect_note": {term: why}}``, ready
+        for ``compare_table(..., **twin.truth_for(table, column))``; terms without an entry in
+        ``truth["rows"]`` are left out (their truth columns stay empty).
+
+        Examples
+        --------
+        >>> tw = Twin("x", pd.DataFrame({"a": [1]}),
+        ...           truth={"rows": {"t1/c1/x": {"estimand": 0.5, "effect": 0.2, "why": "spillover"}}})
+        >>> tw.truth_for("t1", "c1")["effect"]
+        {'x': 0.2}
+        """
+        rows = self.truth.get("rows", {})
+        prefix = f"{table}/{column}/"
+        out: dict[str, dict[str, Any]] = {"estimand": {}, "effect": {}, "effect_note": {}}
+        for key, val in rows.items():
+            if not key.startswith(prefix):
+                continue
+            term = key[len(prefix):]
+            if val.get("estimand") is not None:
+                out["estimand"][term] = float(val["estimand"])
+            if val.get("effect") is not None:
+                out["effect"][term] = float(val["effect"])
+            if val.get("why"):
+                out["effect_note"][term] = str(val["why"])
+        return out
+
+    def redraw(self, R: int, seed: int | None = None) -> dict[str, np.ndarray]:
+        """``R`` replications of the twin's random terms, holding the design fixed.
+
+        Calls the builder module's ``redraw(twin, R, seed)`` (rule 4 in this module's docstring).
+
+        Parameters
+        ----------
+        R : int
+            Number of replications (>= 1).
+        seed : int, optional
+            Default: the twin's own seed (``meta["seed"]``). Replication ``r`` uses
+            ``numpy.random.default_rng([seed, r])``.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            Outcome column name -> ``n x R`` array aligned with the frame it replaces.
+
+        Raises
+        ------
+        ValueError
+            If ``R < 1``, or the twin's builder does not implement ``redraw``.
+        """
+        import importlib
+
+        if int(R) < 1:
+            raise ValueError(f"redraw needs R >= 1, got {R}")
+        seed = int(self.meta.get("seed", 0) if seed is None else seed)
+        module = importlib.import_module(f"helpers.twins.{self.slug.replace('-', '_')}")
+        fn = getattr(module, "redraw", None)
+        if fn is None:
+            raise ValueError(f"the {self.slug} twin does not implement redraw(twin, R, seed) yet")
+        out = fn(self, int(R), seed)
+        for name, arr in out.items():
+            if not isinstance(arr, np.ndarray) or arr.ndim != 2 or arr.shape[1] != int(R):
+                raise ValueError(f"{self.slug}.redraw returned {name!r} with shape "
+                                 f"{getattr(arr, 'shape', None)}; expected (n, {R})")
+        return out
+
+    @property
+    def specs(self) -> tuple[Spec, ...]:
+        """The builder module's declared baseline specifications (``SPECS``; empty if none)."""
+        import importlib
+
+        module = importlib.import_module(f"helpers.twins.{self.slug.replace('-', '_')}")
+        return tuple(getattr(module, "SPECS", ()))
 
