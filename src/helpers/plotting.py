@@ -62,7 +62,7 @@ PALETTE: tuple[str, ...] = (
 so that C3 stays reddish and C7 grey as in matplotlib's default cycle."""
 
 FINGERPRINT_KEYS: tuple[str, ...] = (
-    "savefig.dpi", "figure.constrained_layout.use", "font.sans-serif", "axes.prop_cycle",
+    "savefig.dpi", "figure.constrained_layout.use", "font.family", "axes.prop_cycle",
     "legend.frameon", "axes.spines.top",
 )
 
@@ -146,7 +146,7 @@ def use_book_style() -> None:
     >>> import matplotlib as mpl
     >>> with mpl.rc_context():
     ...     use_book_style()
-    ...     mpl.rcParams["savefig.dpi"], mpl.rcParams["font.sans-serif"][-1]
+    ...     mpl.rcParams["savefig.dpi"], mpl.rcParams["font.family"][-1]
     (200.0, 'Noto Sans CJK SC')
     """
     import matplotlib.pyplot as plt  # activates the inline backend first, so our rc wins
