@@ -20,6 +20,7 @@ from helpers.paths import REPO_ROOT
 from helpers.plotting import (
     CJK_FAMILY,
     PALETTE,
+    REGIONS_ZH,
     bilingual,
     book_fingerprint,
     book_style,
@@ -220,6 +221,15 @@ def test_city_names_unknown_code():
     with pytest.raises(ValueError, match="no name in the city table"):
         city_names(["999999"])
     assert city_names(["999999"], missing="code") == ["999999"]
+
+
+def test_region_names_cover_the_city_table():
+    import pandas as pd
+
+    from helpers.twins.geography import CITY_TABLE_PATH
+
+    regions = set(pd.read_csv(CITY_TABLE_PATH)["region"])
+    assert regions <= set(REGIONS_ZH) and REGIONS_ZH["Northeast"] == "东北"
 
 
 def test_bilingual():

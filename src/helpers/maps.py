@@ -232,6 +232,11 @@ def _fmt(v: float) -> str:
     return f"{v:.2g}" if a < 0.1 else f"{v:.2f}"
 
 
+def _wrap(text: str, width: int = 26) -> str:
+    """Break a long bilingual legend line at its " / " so the legend stays off the land."""
+    return text.replace(" / ", "\n", 1) if len(text) > width and " / " in text else text
+
+
 def _class_labels(y: np.ndarray, yb: np.ndarray, bins: np.ndarray) -> list[str]:
     lows = np.r_[y.min(), bins[:-1]]
     counts = np.bincount(yb, minlength=bins.size)
@@ -412,10 +417,10 @@ def china_map(data: Any = None, column: str | None = None, *,
     if handles and (data is not None):
         if bins is not None:
             zh, en = SCHEMES[scheme]
-            how = f"{zh} / {en}, k = {k}"
+            how = _wrap(f"{zh} / {en}, k = {k}")
         else:
             how = None
-        head = legend_title or column or ""
+        head = _wrap(legend_title or column or "")
         legend = ax.legend(handles=handles, title="\n".join(t for t in (head, how) if t),
                            loc="lower left", fontsize=7, title_fontsize=7.5, frameon=False,
                            alignment="left")

@@ -38,6 +38,7 @@ import pandas as pd
 __all__ = [
     "CJK_FAMILY",
     "PALETTE",
+    "REGIONS_ZH",
     "STYLE_PATH",
     "bilingual",
     "book_style",
@@ -60,6 +61,11 @@ PALETTE: tuple[str, ...] = (
 )
 """The colour cycle C0..C7: the Okabe-Ito colours (Okabe and Ito 2008, colour-blind safe), ordered
 so that C3 stays reddish and C7 grey as in matplotlib's default cycle."""
+
+REGIONS_ZH: dict[str, str] = {
+    "National": "全国", "East": "东部", "Central": "中部", "West": "西部", "Northeast": "东北",
+}
+"""Chinese names of the NBS four regions (and the nation), for ``bilingual(REGIONS_ZH[r], r)``."""
 
 FINGERPRINT_KEYS: tuple[str, ...] = (
     "savefig.dpi", "figure.constrained_layout.use", "font.family", "axes.prop_cycle",
