@@ -84,13 +84,15 @@ def test_without_the_style_the_same_figure_warns():
 
 
 def test_figures_made_under_the_style_carry_it():
-    with book_style():
+    with book_style(), warnings.catch_warnings():
+        warnings.simplefilter("error")
         assert style_fingerprint() == book_fingerprint()
         fig, ax = plt.subplots()
         (line,) = ax.plot([0, 1], [0, 1])
         assert mpl.colors.to_hex(line.get_color()).upper() == PALETTE[0]
         assert mpl.rcParams["savefig.dpi"] == 200
-        assert fig.get_layout_engine().__class__.__name__ == "ConstrainedLayoutEngine"
+        assert mpl.rcParams["savefig.bbox"] == "tight"
+        fig.tight_layout()  # chapter code calls it: no layout-engine clash under the style
         assert mpl.rcParams["font.family"][-1] == CJK_FAMILY
         plt.close(fig)
     assert style_fingerprint() != book_fingerprint()  # the context manager restores rcParams
@@ -137,7 +139,7 @@ def test_inline_figures_are_retina_pngs_with_half_size_metadata():
         data["image/png"], str) else io.BytesIO(data["image/png"]))
     width = meta["image/png"]["width"]
     assert img.size[0] >= 1.9 * width  # 2x pixels per displayed CSS pixel
-    assert 600 <= width <= 760  # a 7-inch figure displays about 700 px wide (bbox tight)
+    assert 550 <= width <= 720  # a 7-inch figure, cropped to its tight bounding box
 
 
 # --- axes helpers ----------------------------------------------------------------------------

@@ -68,7 +68,7 @@ REGIONS_ZH: dict[str, str] = {
 """Chinese names of the NBS four regions (and the nation), for ``bilingual(REGIONS_ZH[r], r)``."""
 
 FINGERPRINT_KEYS: tuple[str, ...] = (
-    "savefig.dpi", "figure.constrained_layout.use", "font.family", "axes.prop_cycle",
+    "savefig.dpi", "savefig.bbox", "font.family", "axes.prop_cycle",
     "legend.frameon", "axes.spines.top",
 )
 
@@ -141,7 +141,7 @@ def use_book_style() -> None:
     """Apply the book's figure style for the rest of the session.
 
     Registers the CJK font, applies ``helpers/resources/book.mplstyle`` (Okabe-Ito palette,
-    font sizes, constrained layout, ``savefig.dpi`` 200) and, in a Jupyter kernel, makes inline
+    font sizes, ``savefig.dpi`` 200 with a tight bounding box) and, in a Jupyter kernel, makes inline
     figures 2x PNGs ("retina"): a 7-inch figure is a 1,400-pixel image shown 700 CSS pixels wide,
     so it stays sharp on high-resolution screens and in the built book.
 
@@ -268,8 +268,8 @@ def year_axis(ax: Any, axis: Literal["x", "y"] = "x", *, step: int | None = None
 def legend_outside(ax: Any, where: Literal["right", "bottom"] = "right", **kwargs: Any) -> Any:
     """Put the legend beside (right) or below (bottom) the axes, so it never covers data.
 
-    With the book style's constrained layout (and the ``bbox_inches="tight"`` of inline figures)
-    the figure grows to make room for it.
+    The book style saves with a tight bounding box (inline figures always do), so the image
+    grows to hold the legend.
 
     Parameters
     ----------
