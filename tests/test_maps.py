@@ -127,7 +127,7 @@ def test_classed_legend_lists_scheme_bounds_and_no_data(classed_map):
     assert len(labels) == 4 + 1 and labels[-1] == NO_DATA_LABEL
     title = m.legend.get_title().get_text()
     assert "人工智能企业数 / AI firms" in title and "quantiles" in title and "k = 4" in title
-    assert "分位数分级\nquantiles" in title  # long lines break at " / "
+    assert all(len(line) <= 30 for line in title.split("\n"))  # long lines break at " / "
     # 33 finite values 0..33 without Taiwan (31): quartile upper bounds by hand
     v = prov["v"].dropna().to_numpy()
     assert np.allclose(m.bins, np.quantile(v, [0.25, 0.5, 0.75, 1.0]))
