@@ -20,6 +20,8 @@ productivity -- total factor productivity (FE, Levinsohn-Petrin / ACF)
 misallocation-- capital and labour wedges
 inequality   -- Gini, Theil, Dagum Gini, kernel densities by year
 spatial      -- Moran's I, spatial weights, gravity centre
+plotting     -- the book's figure style, CJK font, year axes, outside legends, city names
+maps         -- national maps of China (full territory, South China Sea inset, Albers)
 """
 
 from __future__ import annotations
