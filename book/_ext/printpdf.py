@@ -7,8 +7,8 @@ This is a script, not a Sphinx extension. ``make pdf`` first builds the book wit
 
 It
 
-1. writes ``print.html`` at the top of the build folder, beside ``_static/`` and ``_images/``: the same page with a linked table of
-   contents after the landing page and no lazy image loading;
+1. writes ``print.html`` at the top of the build folder, beside ``_static/`` and ``_images/``: the
+   same page without lazy image loading (the theme prints its own linked table of contents);
 2. serves the build folder on 127.0.0.1 (MathJax's fonts and scripts load as on the site) and opens
    ``print.html`` in Debian's Chromium through Playwright (no browser download, offline);
 3. waits until MathJax has typeset, switches to print media (``book/_static/book.css`` holds the
@@ -60,12 +60,12 @@ FOOTER = (
 )
 
 
-def add_contents(html: str) -> str:
-    """Return the single-page HTML with a linked table of contents and eager images.
+def prepare(html: str) -> tuple[str, int]:
+    """Return the single page ready to print, and how many pages of the book it inlines.
 
-    The contents list every page of the book in order (the ``document-*`` anchors that Sphinx's
-    ``singlehtml`` builder writes before each inlined page), indented by folder depth, and go before
-    the first inlined page, that is after the landing page.
+    sphinx-book-theme already prints a linked table of contents (``#jb-print-toc``, the sidebar's
+    parts and pages) after the title; ``book.css`` shows its second level and breaks the page after
+    it. Here the images lose ``loading="lazy"``, so that every figure is loaded before printing.
 
     Parameters
     ----------
@@ -74,22 +74,22 @@ def add_contents(html: str) -> str:
 
     Returns
     -------
-    str
-        The page to print.
+    tuple of (str, int)
+        The page to print, and the number of inlined pages (``document-*`` anchors).
 
     Raises
     ------
     ValueError
-        If the page has no inlined pages (it is not a ``singlehtml`` build of this book).
+        If the page inlines no pages (it is not a ``singlehtml`` build of this book).
 
     Examples
     --------
     >>> page = ('<html><body><main><h1>Book</h1><div class="toctree-wrapper">'
-    ...         '<span id="document-notebooks/01_x"></span><section><h2>One</h2></section>'
-    ...         '</div></main></body></html>')
-    >>> out = add_contents(page)
-    >>> '<a href="#document-notebooks/01_x">One</a>' in out
-    True
+    ...         '<span id="document-notebooks/01_x"></span><section><h2>One</h2>'
+    ...         '<img src="a.png" loading="lazy"></section></div></main></body></html>')
+    >>> out, n = prepare(page)
+    >>> n, 'loading' in out
+    (1, False)
     """
     from bs4 import BeautifulSoup
 
@@ -100,31 +100,9 @@ def add_contents(html: str) -> str:
             "no inlined pages (span id='document-...') in the page: print the output of "
             "`jupyter-book build --builder singlehtml`, not of the html builder"
         )
-    nav = soup.new_tag("nav", attrs={"class": "print-toc", "id": "print-contents"})
-    heading = soup.new_tag("h2")
-    heading.string = "Contents"
-    nav.append(heading)
-    items = soup.new_tag("ul")
-    nav.append(items)
-    for span in anchors:
-        section = span.find_next_sibling("section")
-        title = section.find(["h1", "h2", "h3"]) if section is not None else None
-        if title is None:
-            continue
-        for link in title.select("a.headerlink"):
-            link.decompose()
-        doc = span["id"].removeprefix("document-")
-        depth = doc.count("/") - (1 if doc.endswith("/index") else 0)
-        item = soup.new_tag("li", attrs={"class": f"toc-depth-{max(depth, 1)}"})
-        link = soup.new_tag("a", href=f"#{span['id']}")
-        link.string = title.get_text(" ", strip=True)
-        item.append(link)
-        items.append(item)
-    first = anchors[0].find_parent("div", class_="toctree-wrapper") or anchors[0]
-    first.insert_before(nav)
     for img in soup.find_all("img", loading=True):
         del img["loading"]
-    return str(soup)
+    return str(soup), len(anchors)
 
 
 @contextlib.contextmanager
@@ -132,7 +110,7 @@ def serve(root: Path) -> Iterator[str]:
     """Serve ``root`` on 127.0.0.1 in a thread and yield its base URL."""
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     handler = functools.partial(Quiet, directory=str(root))
@@ -182,9 +160,8 @@ def print_pdf(site: Path, output: Path, *, timeout_s: float = 180.0) -> dict[str
     from playwright.sync_api import sync_playwright
 
     start = time.perf_counter()
-    printable = add_contents(page.read_text(encoding="utf-8"))
+    printable, pages = prepare(page.read_text(encoding="utf-8"))
     (site / PRINT_PAGE).write_text(printable, encoding="utf-8")
-    pages = printable.count('class="toc-depth-')
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     with serve(site) as base, sync_playwright() as pw:
