@@ -94,12 +94,8 @@ pdf-quick: venv browser-deps  ## the PDF of the quick build (make test; _build/q
 	AICHINA_QUICK=1 AICHINA_BUILD_DIR=$(CURDIR)/$(QUICK_OUT) $(BIN)/jupyter-book build . $(JB_FLAGS) --builder singlehtml --path-output $(QUICK_OUT)
 	$(PRINT) $(QUICK_OUT)/_build/singlehtml $(QUICK_OUT)/_build/pdf/$(PDF_NAME)
 
-executed-notebooks:  ## zip the chapters as executed by make book (a release asset), _build/release/
-	@ls _build/jupyter_execute/notebooks/*.ipynb >/dev/null 2>&1 || { echo "error: no executed notebooks in _build/jupyter_execute/notebooks: run make book first" >&2; exit 1; }
-	mkdir -p _build/release
-	rm -f _build/release/executed-notebooks-$(VERSION).zip
-	$(BIN)/python -m zipfile -c _build/release/executed-notebooks-$(VERSION).zip _build/jupyter_execute/notebooks/*.ipynb
-	@echo "wrote _build/release/executed-notebooks-$(VERSION).zip"
+executed-notebooks: venv  ## zip the chapters with the outputs of the last make book (a release asset), _build/release/
+	$(BIN)/python book/_ext/export_notebooks.py _build/.jupyter_cache _build/release/executed-notebooks-$(VERSION).zip
 
 linkcheck: venv  ## check every external link in the book (needs the network; quick-mode chapters)
 	AICHINA_QUICK=1 AICHINA_BUILD_DIR=$(CURDIR)/$(QUICK_OUT) $(BIN)/jupyter-book build . $(JB_FLAGS) --builder linkcheck --path-output $(QUICK_OUT)

@@ -143,3 +143,41 @@ def test_read_version_says_what_is_missing(tmp_path):
 def test_printpdf_refuses_a_page_that_is_not_a_singlehtml_build():
     with pytest.raises(ValueError, match="singlehtml"):
         load_module("printpdf").prepare("<html><body><main><h1>x</h1></main></body></html>")
+
+
+def test_executed_notebooks_come_from_the_cache(tmp_path):
+    """A stripped notebook gets its cached outputs back; a changed one is refused."""
+    import zipfile
+
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    module = load_module("export_notebooks")
+    executed = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "print(6 * 7)", outputs=[nbformat.v4.new_output("stream", name="stdout", text="42\n")]
+            )
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    cache = get_cache(tmp_path / "cache")
+    cache.cache_notebook_bundle(CacheBundleIn(executed, "ch.ipynb"), check_validity=False)
+    stripped = copy.deepcopy(executed)
+    stripped.cells[0].outputs = []
+    path = tmp_path / "01_ch.ipynb"
+    nbformat.write(stripped, path)
+
+    out = tmp_path / "release" / "nb.zip"
+    assert module.export(tmp_path / "cache", out, [path]) == ["01_ch.ipynb"]
+    with zipfile.ZipFile(out) as zf:
+        merged = nbformat.reads(zf.read("01_ch.ipynb").decode(), as_version=4)
+    assert merged.cells[0].outputs[0]["text"] == "42\n"
+
+    stripped.cells[0].source = "print(6 * 9)"
+    nbformat.write(stripped, path)
+    with pytest.raises(ValueError, match="not executed"):
+        module.export(tmp_path / "cache", out, [path])
+    with pytest.raises(FileNotFoundError, match="make book"):
+        module.export(tmp_path / "nowhere", out, [path])
