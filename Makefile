@@ -97,8 +97,11 @@ pdf-quick: venv browser-deps  ## the PDF of the quick build (make test; _build/q
 executed-notebooks: venv  ## zip the chapters with the outputs of the last make book (a release asset), _build/release/
 	$(BIN)/python book/_ext/export_notebooks.py _build/.jupyter_cache _build/release/executed-notebooks-$(VERSION).zip
 
+# Sphinx's linkcheck builder. Jupyter Book's `--builder linkcheck` writes its report into the html
+# folder; as a custom builder it goes to $(QUICK_OUT)/_build/linkcheck/output.{txt,json} instead.
 linkcheck: venv  ## check every external link in the book (needs the network; quick-mode chapters)
-	AICHINA_QUICK=1 AICHINA_BUILD_DIR=$(CURDIR)/$(QUICK_OUT) $(BIN)/jupyter-book build . $(JB_FLAGS) --builder linkcheck --path-output $(QUICK_OUT)
+	AICHINA_QUICK=1 AICHINA_BUILD_DIR=$(CURDIR)/$(QUICK_OUT) $(BIN)/jupyter-book build . $(JB_FLAGS) \
+	  --builder custom --custom-builder linkcheck --path-output $(QUICK_OUT)
 
 version:  ## print the book's version (from pyproject.toml)
 	@echo $(VERSION)

@@ -124,4 +124,4 @@ def test_linkcheck_workflow_runs_make_linkcheck():
     wf = load("linkcheck.yml")
     called = [t for s in steps(wf) if "run" in s for t in make_calls(s["run"])]
     assert called == ["linkcheck"]
-    assert "--builder linkcheck" in (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "--custom-builder linkcheck" in (ROOT / "Makefile").read_text(encoding="utf-8")
