@@ -40,6 +40,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # containers (the release workflow's) give /dev/shm 64 MB, too little for a 170-page document
+    "--disable-dev-shm-usage",
 ]
 PAGE = "book/index.html"
 # Sphinx writes the single page to book/index.html (the root document is book/index) but links its
