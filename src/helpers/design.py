@@ -117,16 +117,18 @@ class _FixedEffects:
         return out
 
 
-def _parse_formula(formula: str) -> tuple[str, str]:
-    if not isinstance(formula, str) or formula.count("~") != 1:
-        raise ValueError(
-            f"fit_many: formula must be a string 'Y ~ x1 + x2 | fe1+fe2', got {formula!r}"
-        )
+def _parse_formula(formula: str) -> str:
+    if not isinstance(formula, str):
+        raise ValueError(f"fit_many: formula must be a string, got {type(formula).__name__}")
     parts = formula.split("|")
     if len(parts) > 2:
         raise ValueError(
             "fit_many: instrumental-variable formulas (a second '|') have no fast path; use "
             "refit_many with pyfixest.feols"
+        )
+    if formula.count("~") != 1:
+        raise ValueError(
+            f"fit_many: formula must look like 'Y ~ x1 + x2 | fe1+fe2', got {formula!r}"
         )
     lhs, rhs = (s.strip() for s in parts[0].split("~"))
     if not lhs.isidentifier():
@@ -134,13 +136,12 @@ def _parse_formula(formula: str) -> tuple[str, str]:
             f"fit_many: the left-hand side must be one placeholder name (it is replaced by each "
             f"outcome column), got {lhs!r}"
         )
-    fe = parts[1].strip() if len(parts) == 2 else ""
-    return lhs, fe
+    return lhs
 
 
-def _check_vcov(vcov: Any, data: pd.DataFrame, has_fe: bool, fe: str) -> str | dict[str, str]:
+def _check_vcov(vcov: Any, data: pd.DataFrame) -> str | dict[str, str]:
     if vcov is None:
-        return {"CRV1": fe.split("+")[0].strip()} if has_fe else "iid"
+        return "iid"  # pyfixest 0.60's default, with or without fixed effects
     if isinstance(vcov, str):
         if vcov not in _VCOV_NAMES:
             raise ValueError(
@@ -304,8 +305,8 @@ def fit_many(
         ``n x R`` outcome columns, rows aligned with ``data``. Missing outcomes (NaN) must sit in
         the same rows in every column.
     vcov : {"iid", "hetero", "HC1"} or {"CRV1": column}, optional
-        Variance estimator; default as pyfixest: CRV1 by the first fixed effect, ``"iid"``
-        without fixed effects.
+        Variance estimator; default ``"iid"`` (pyfixest 0.60's default, also with fixed
+        effects).
 
     Returns
     -------
@@ -348,7 +349,7 @@ def fit_many(
 
     if not isinstance(data, pd.DataFrame):
         raise ValueError(f"fit_many: data must be a pandas DataFrame, got {type(data).__name__}")
-    lhs, fe = _parse_formula(formula)
+    lhs = _parse_formula(formula)
     Yall = np.asarray(outcomes)
     if Yall.ndim == 1:
         raise ValueError(
@@ -375,7 +376,7 @@ def fit_many(
                 f"fit_many: the NaN pattern of outcome column(s) {bad[:5].tolist()} differs from "
                 "column 0; every replication must miss the same rows (the design is fixed)"
             )
-    vc = _check_vcov(vcov, data, bool(fe), fe)
+    vc = _check_vcov(vcov, data)
     R = Yall.shape[1]
 
     # one pyfixest fit fixes the sample, the coefficients and the small-sample factors
@@ -712,13 +713,14 @@ def agreement(
     parts = []
     for t, row in pub.iterrows():
         s = present[t].copy()
+        pub_row = {c: None if pd.isna(v) else v for c, v in row.items()}
         fl = agreement_flags(
             s["estimate"].to_numpy(),
             s["pvalue"].to_numpy(),
-            coef=row["coef"],
-            se=row["se"],
-            stars=row["stars"],
-            sign=row["sign"],
+            coef=pub_row["coef"],
+            se=pub_row["se"],
+            stars=pub_row["stars"],
+            sign=pub_row["sign"],
         )
         n = len(s)
         s["sign_agrees"] = fl["sign_agrees"]
