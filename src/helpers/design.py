@@ -139,6 +139,23 @@ def _parse_formula(formula: str) -> str:
     return lhs
 
 
+def _check_nan_pattern(Y: np.ndarray) -> None:
+    """Every column must miss the same rows and hold no infinite value (one pass over Y)."""
+    odd = np.flatnonzero(~np.isfinite(Y.sum(axis=1)))  # rows with a NaN or inf somewhere
+    if odd.size == 0:
+        return
+    sub = Y[odd]
+    if np.isinf(sub).any():
+        raise ValueError("fit_many: outcomes contain infinite values")
+    miss = np.isnan(sub)
+    bad = np.flatnonzero((miss != miss[:, :1]).any(axis=0))
+    if bad.size:
+        raise ValueError(
+            f"fit_many: the NaN pattern of outcome column(s) {bad[:5].tolist()} differs from "
+            "column 0; every replication must miss the same rows (the design is fixed)"
+        )
+
+
 def _check_vcov(vcov: Any, data: pd.DataFrame) -> str | dict[str, str]:
     if vcov is None:
         return "iid"  # pyfixest 0.60's default, with or without fixed effects
@@ -169,31 +186,39 @@ def _score_rows(k: int, G: int, cl: np.ndarray) -> np.ndarray:
     return np.add.outer(np.arange(k) * G, cl).ravel()
 
 
-def _crv1_scores(
+def _fast_path(
     Yall: np.ndarray,
     rows: np.ndarray,
     Xt: np.ndarray,
     bread: np.ndarray,
-    cl: np.ndarray,
-    G: int,
     proj: _FixedEffects | None,
+    vtype: str,
+    cl: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    r"""Coefficients and CRV1 variances (before the small-sample factor) without residuals.
+    r"""Coefficients and variances (before the small-sample factor) from one sparse pass.
 
-    Cluster score :math:`s_{ga} = \sum_{i\in g}\tilde x_{ia}(M_D y - \tilde X\beta)_i` with
-    :math:`M_D y = y - D_1 a_1 - D_r a_r`: everything follows from three sparse products with
-    the outcome block (:math:`B y` with :math:`B_{(a,g),i} = \tilde x_{ia}1[i\in g]`, the
-    group sums :math:`S_1 y` and :math:`D_r' y`), one pass over ``Yall``.
+    One stacked sparse product with the outcome block gives :math:`\tilde X' y` (per cluster
+    for CRV1: :math:`B y` with :math:`B_{(a,g),i} = \tilde x_{ia}1[i\in g]`), the group sums
+    :math:`S_1 y` of the largest fixed effect and :math:`D_r' y` of the others. From them the
+    fixed-effect coefficients :math:`a_1, a_r` of the normal equations follow (Schur complement),
+    so :math:`M_D y = y - D_1 a_1 - D_r a_r`. CRV1 needs no residuals: the cluster score is
+    :math:`s_{ga} = (By)_{ga} - (B D_1 a_1)_{ga} - (B D_r a_r)_{ga} - (X_g'X_g\beta)_a`. iid and
+    hetero form the residuals :math:`y - D a - \tilde X\beta` chunk by chunk.
     """
     N, k = Xt.shape
     ntot, R = Yall.shape
-    srow = _score_rows(k, G, cl)
+    if vtype == "CRV1":
+        G = int(cl.max()) + 1
+        srow = _score_rows(k, G, cl)
+    else:
+        G = 1
+        srow = np.repeat(np.arange(k), N)
     mats = [sp.csr_matrix((Xt.T.ravel(), (srow, np.tile(rows, k))), shape=(k * G, ntot))]
     if proj is not None:
         G1 = proj.levels[0]
+        n_fe_rest = len(proj.rest)
         mats.append(sp.csr_matrix((np.ones(N), (proj.g1, rows)), shape=(G1, ntot)))
         if proj.mode == "schur":
-            n_fe_rest = len(proj.rest)
             mats.append(
                 sp.csr_matrix(
                     (np.ones(N * n_fe_rest), (proj.rest_cols, np.tile(rows, n_fe_rest))),
@@ -204,35 +229,57 @@ def _crv1_scores(
     P = M @ np.ascontiguousarray(Yall)
     By = P[: k * G]
     beta = bread @ By.reshape(k, G, R).sum(axis=1)
-    # C: per cluster X_g'X_g stacked (k*G x k); s = By - C beta - (B D_1) a_1 - (B D_r) a_r
-    C = np.zeros((k * G, k))
-    for b in range(k):
-        C[:, b] = np.bincount(srow, weights=np.tile(Xt[:, b], k) * Xt.T.ravel(), minlength=k * G)
-    scores = By - C @ beta
+    a1 = ar = None
     if proj is not None:
-        m1 = P[k * G : k * G + G1] / proj.count1[:, None]
-        a1 = m1
+        a1 = P[k * G : k * G + G1] / proj.count1[:, None]
         if proj.mode == "schur":
-            z = P[k * G + G1 :] - proj.S1Dr.T @ m1
-            ar = proj.Apinv @ z
-            a1 = m1 - proj.S1Dr_scaled @ ar
-            BDr = sp.csr_matrix(
-                (
-                    np.tile(Xt.T.ravel(), n_fe_rest),
-                    (
-                        np.tile(srow, n_fe_rest),
-                        np.repeat(proj.rest_cols.reshape(n_fe_rest, N), k, axis=0).ravel(),
-                    ),
-                ),
-                shape=(k * G, proj.Dr.shape[1]),
+            ar = proj.Apinv @ (P[k * G + G1 :] - proj.S1Dr.T @ a1)
+            a1 = a1 - proj.S1Dr_scaled @ ar
+    if vtype == "CRV1":
+        # C: per cluster X_g'X_g stacked (k*G x k)
+        C = np.zeros((k * G, k))
+        for b in range(k):
+            C[:, b] = np.bincount(
+                srow, weights=np.tile(Xt[:, b], k) * Xt.T.ravel(), minlength=k * G
             )
-            scores -= BDr @ ar
-        BD1 = sp.csr_matrix((Xt.T.ravel(), (srow, np.tile(proj.g1, k))), shape=(k * G, G1))
-        scores -= BD1 @ a1
-    s = scores.reshape(k, G, R)
-    meat = np.einsum("agr,bgr->rab", s, s)
-    V = np.einsum("ab,rbc,ca->ar", bread, meat, bread)
-    return beta, V
+        scores = By - C @ beta
+        if proj is not None:
+            BD1 = sp.csr_matrix((Xt.T.ravel(), (srow, np.tile(proj.g1, k))), shape=(k * G, G1))
+            scores -= BD1 @ a1
+            if ar is not None:
+                BDr = sp.csr_matrix(
+                    (
+                        np.tile(Xt.T.ravel(), n_fe_rest),
+                        (
+                            np.tile(srow, n_fe_rest),
+                            np.repeat(proj.rest_cols.reshape(n_fe_rest, N), k, axis=0).ravel(),
+                        ),
+                    ),
+                    shape=(k * G, proj.Dr.shape[1]),
+                )
+                scores -= BDr @ ar
+        s = scores.reshape(k, G, R)
+        meat = np.einsum("agr,bgr->rab", s, s)
+        return beta, np.einsum("ab,rbc,ca->ar", bread, meat, bread)
+    # iid / hetero: residuals chunk by chunk
+    if proj is not None:
+        D = proj.S1.T.tocsr() if ar is None else sp.hstack([proj.S1.T, proj.Dr], format="csr")
+        fe_coef = a1 if ar is None else np.vstack([a1, ar])
+    if vtype == "hetero":
+        XX = np.einsum("ia,ib->iab", Xt, Xt).reshape(N, k * k)
+    var = np.empty((k, R))
+    step = max(1, _CHUNK_CELLS // max(N, 1))
+    for start in range(0, R, step):
+        sl = slice(start, start + step)
+        E = Yall[rows, sl] - Xt @ beta[:, sl]
+        if proj is not None:
+            E -= D @ fe_coef[:, sl]
+        if vtype == "iid":
+            var[:, sl] = np.diag(bread)[:, None] * (np.einsum("ir,ir->r", E, E) / (N - 1))
+        else:
+            meat = ((E * E).T @ XX).reshape(-1, k, k)
+            var[:, sl] = np.einsum("ab,rbc,ca->ar", bread, meat, bread)
+    return beta, var
 
 
 def _explicit(
@@ -366,16 +413,7 @@ def fit_many(
     if not np.issubdtype(Yall.dtype, np.number):
         raise ValueError(f"fit_many: outcomes must be numeric, got dtype {Yall.dtype}")
     Yall = Yall.astype(np.float64, copy=False)
-    miss = np.isnan(Yall)
-    if np.isinf(Yall).any():
-        raise ValueError("fit_many: outcomes contain infinite values")
-    if miss.any():
-        bad = np.flatnonzero((miss != miss[:, :1]).any(axis=0))
-        if bad.size:
-            raise ValueError(
-                f"fit_many: the NaN pattern of outcome column(s) {bad[:5].tolist()} differs from "
-                "column 0; every replication must miss the same rows (the design is fixed)"
-            )
+    _check_nan_pattern(Yall)
     vc = _check_vcov(vcov, data)
     R = Yall.shape[1]
 
@@ -405,13 +443,12 @@ def fit_many(
     ssc = float(np.asarray(fit0._ssc).ravel()[0])
     df_t = float(fit0._df_t)
     vtype = "CRV1" if isinstance(vc, dict) else ("hetero" if vc in ("hetero", "HC1") else "iid")
-    cl, G = None, 0
+    cl = None
     if vtype == "CRV1":
         cl = pd.factorize(template[vc["CRV1"]].to_numpy()[rows])[0]
-        G = int(cl.max()) + 1
 
-    if vtype == "CRV1" and (proj is None or proj.mode != "map"):
-        beta, var = _crv1_scores(Yall, rows, Xt, bread, cl, G, proj)
+    if proj is None or proj.mode != "map":
+        beta, var = _fast_path(Yall, rows, Xt, bread, proj, vtype, cl)
     else:
         beta, var = _explicit(Yall, rows, Xt, bread, proj, vtype, cl)
     var *= ssc
