@@ -124,6 +124,22 @@ def test_fit_many_alternating_projection_fallback(monkeypatch, vcov) -> None:
         np.testing.assert_allclose(fast[col], slow[col], rtol=1e-8, atol=0, err_msg=col)
 
 
+def test_fit_many_chunks_and_index_do_not_matter(monkeypatch) -> None:
+    df, Y = make_panel()
+    formula = "Y ~ x1 + x2 + d | firm+year"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        whole = fit_many(df, formula, Y, vcov={"CRV1": "city"})
+        monkeypatch.setattr(design, "_SUMS_CELLS", 1)  # one replication per chunk
+        monkeypatch.setattr(design, "_CHUNK_CELLS", 1)
+        chunked = fit_many(df.set_index(df.index * 3 + 7), formula, Y, vcov={"CRV1": "city"})
+        chunked_iid = fit_many(df, formula, np.asfortranarray(Y), vcov="iid")
+        monkeypatch.undo()
+        whole_iid = fit_many(df, formula, Y, vcov="iid")
+    pd.testing.assert_frame_equal(whole, chunked, rtol=1e-12)
+    pd.testing.assert_frame_equal(whole_iid, chunked_iid, rtol=1e-12)
+
+
 def test_fit_many_default_vcov_is_pyfixest_default() -> None:
     df, Y = make_panel()
     with warnings.catch_warnings():

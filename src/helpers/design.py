@@ -41,6 +41,8 @@ __all__ = ["agreement", "diagnose", "fit_many", "refit_many"]
 
 _CHUNK_CELLS = 2_000_000
 """Outcome columns are processed in chunks of about this many cells (n x columns)."""
+_SUMS_CELLS = 8_000_000
+"""Largest block of per-level sums (levels x columns) the fast path holds at once."""
 _MAX_DENSE_LEVELS = 3_000
 """Largest number of levels of the smaller fixed effects for the exact (Schur) projection;
 above it the outcome block is demeaned by pyfixest's alternating projections (tol 1e-12)."""
@@ -448,7 +450,17 @@ def fit_many(
         cl = pd.factorize(template[vc["CRV1"]].to_numpy()[rows])[0]
 
     if proj is None or proj.mode != "map":
-        beta, var = _fast_path(Yall, rows, Xt, bread, proj, vtype, cl)
+        # bound the sums block (one row per cluster x coefficient and per fixed-effect level)
+        n_sums = k * (int(cl.max()) + 1 if cl is not None else 1)
+        n_sums += sum(proj.levels) if proj is not None else 0
+        step = max(1, _SUMS_CELLS // n_sums)
+        if step >= R:
+            beta, var = _fast_path(Yall, rows, Xt, bread, proj, vtype, cl)
+        else:
+            beta, var = np.empty((k, R)), np.empty((k, R))
+            for start in range(0, R, step):
+                sl = slice(start, start + step)
+                beta[:, sl], var[:, sl] = _fast_path(Yall[:, sl], rows, Xt, bread, proj, vtype, cl)
     else:
         beta, var = _explicit(Yall, rows, Xt, bread, proj, vtype, cl)
     var *= ssc
