@@ -124,6 +124,21 @@ def test_fit_many_alternating_projection_fallback(monkeypatch, vcov) -> None:
         np.testing.assert_allclose(fast[col], slow[col], rtol=1e-8, atol=0, err_msg=col)
 
 
+def test_fit_many_fixed_effect_nested_in_another() -> None:
+    """A sector effect constant within firm adds nothing to the firm effect: no blow-up."""
+    df, Y = make_panel()
+    df["sector"] = df["firm"] % 4
+    formula = "Y ~ x1 + x2 | firm+sector"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fast = fit_many(df, formula, Y, vcov={"CRV1": "city"})
+        oneway = fit_many(df, "Y ~ x1 + x2 | firm", Y, vcov={"CRV1": "city"})
+    slow = refit_loop(df, formula, Y, {"CRV1": "city"}, demeaner=CONVERGED)
+    for col in ("estimate", "se", "pvalue"):
+        np.testing.assert_allclose(fast[col], slow[col], rtol=1e-8, atol=0, err_msg=col)
+    np.testing.assert_allclose(fast["estimate"], oneway["estimate"], rtol=1e-10)
+
+
 def test_fit_many_chunks_and_index_do_not_matter(monkeypatch) -> None:
     df, Y = make_panel()
     formula = "Y ~ x1 + x2 + d | firm+year"

@@ -90,9 +90,12 @@ class _FixedEffects:
             self.DrT = self.Dr.T.tocsr()
             self.S1Dr = (self.S1 @ self.Dr).tocsr()  # G1 x L_r: counts of level pairs
             self.S1Dr_scaled = sp.diags(1 / self.count1) @ self.S1Dr
-            A = (self.DrT @ self.Dr - self.S1Dr.T @ self.S1Dr_scaled).toarray()
+            DrDr = self.DrT @ self.Dr
+            A = (DrDr - self.S1Dr.T @ self.S1Dr_scaled).toarray()
             w, V = np.linalg.eigh((A + A.T) / 2)
-            keep = w > w.max() * max(A.shape) * 1e-12
+            # rank by the scale of D_r'D_r (level counts): a fixed effect nested in the largest
+            # one gives A = 0 up to rounding, which must not be inverted
+            keep = w > float(DrDr.diagonal().max()) * max(A.shape) * 1e-12
             self.Apinv = (V[:, keep] / w[keep]) @ V[:, keep].T
 
     def _sweep(self, Y: np.ndarray) -> np.ndarray:
