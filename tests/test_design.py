@@ -267,6 +267,17 @@ def test_diagnose_uses_t_quantiles_with_df(sims) -> None:
     assert diagnose(s.assign(df=1.0), 1.0).iloc[0]["coverage"] == pytest.approx(1.0)
 
 
+def test_diagnose_by_several_key_columns(sims) -> None:
+    two = pd.concat([sims.assign(model="a"), sims.assign(model="b", estimate=sims["estimate"] * 2)])
+    truth = {("a", "x"): 1.0, ("a", "z"): 0.0, ("b", "x"): 2.0, ("b", "z"): 0.0}
+    d = diagnose(two, truth, key=("model", "term")).set_index(["model", "term"])
+    assert d.loc[("a", "x"), "bias"] == pytest.approx(-0.16)
+    assert d.loc[("b", "x"), "bias"] == pytest.approx(-0.32)
+    assert (d["R"] == 5).all()
+    with pytest.raises(ValueError, match="no estimand"):
+        diagnose(two, {"x": 1.0, "z": 0.0}, key=("model", "term"))
+
+
 def test_published_frames_give_the_same_probabilities(sims) -> None:
     by_map = diagnose(sims, {"x": 1.0, "z": 0.0}, PUBLISHED)
     pub = pd.DataFrame(

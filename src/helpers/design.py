@@ -16,6 +16,13 @@ the design reproduces the published result, in the spirit of DeclareDesign's dia
   exaggeration ratio (Gelman and Carlin 2014), and the probabilities that a replication agrees
   with the published sign, stars and magnitude, each with its Monte Carlo standard error.
 
+Typical use, with a twin that redraws its outcome and the paper's published rows::
+
+    sims = fit_many(twin_data, "Y ~ lnAI + Size | firm+year", twin.redraw(1_000, seed),
+                    vcov={"CRV1": "city"})
+    table = diagnose(sims, truth, published=compare_table_rows)   # one row per term
+    shares = agreement(sims, published=compare_table_rows)        # one row per replication/term
+
 Monte Carlo standard errors (Morris, White and Crowther 2019, table 6), with :math:`R`
 replications, :math:`\hat\theta_r` the estimates and :math:`\theta` the estimand: mean and bias
 :math:`s/\sqrt R`; SD :math:`s/\sqrt{2(R-1)}`; MSE
