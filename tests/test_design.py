@@ -412,6 +412,8 @@ def test_fit_many_bad_input() -> None:
 def test_diagnose_and_agreement_bad_input(sims) -> None:
     with pytest.raises(ValueError, match=r"no estimand for term\(s\) \['z'\]"):
         diagnose(sims, {"x": 1.0})
+    with pytest.raises(ValueError, match="finite number"):
+        diagnose(sims, {"x": 1.0, "z": np.nan})
     with pytest.raises(ValueError, match="single estimand"):
         diagnose(sims, 1.0)
     with pytest.raises(ValueError, match="lacks column"):

@@ -890,6 +890,9 @@ def diagnose(
         raise ValueError(
             f"diagnose: estimand must be a mapping term -> value or a number, got {estimand!r}"
         )
+    bad = {g: v for g, v in truth.items() if not np.isfinite(v)}
+    if bad:
+        raise ValueError(f"diagnose: the estimand must be a finite number, got {bad}")
     agree = None
     if published is not None:
         agree = agreement(sims, published, key=keys)
