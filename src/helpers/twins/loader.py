@@ -250,8 +250,12 @@ def _read_csv(path: Path, as_text: Callable[[str], bool],
         raise ValueError(f"{path.name!r} holds no data: it has only blank lines; export the panel again")
     sep = _sniff_delimiter(head)
     header = _csv_header(head, sep)
-    info = {"encoding": enc, "delimiter": DELIMITER_NAMES[sep]}
+    info: dict[str, Any] = {"encoding": enc, "delimiter": DELIMITER_NAMES[sep]}
     names = [h.strip().lstrip("\ufeff") for h in header]
+    dups = pd.Series(names)[pd.Series(names).duplicated(keep=False) & (pd.Series(names) != "")]
+    info["problems"] = [
+        f"column {n!r} appears {len(g)} times in the header (columns {', '.join(str(i + 1) for i in g.index)}): "
+        "keep one" for n, g in dups.groupby(dups, sort=False)]
     # text for the schema's text columns and for columns outside the schema; numbers parsed natively
     dtype = {h: "str" for h, n in zip(header, names, strict=True) if as_text(n)}
     kw: dict[str, Any] = dict(sep=sep, encoding=enc, dtype=dtype, keep_default_na=True,
@@ -262,7 +266,15 @@ def _read_csv(path: Path, as_text: Callable[[str], bool],
         except Exception:
             pass
     try:
-        return pd.read_csv(path, engine="c", low_memory=False, skip_blank_lines=True, **kw), info
+        with warnings.catch_warnings():  # a ragged first row would otherwise lose data with a warning
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(path, engine="c", low_memory=False, index_col=False, **kw)
+        return df, info
+    except pd.errors.ParserWarning:
+        raise ValueError(f"cannot parse {path.name!r} as a delimited text file: the first data rows have "
+                         f"more fields than the header ({DELIMITER_NAMES[sep]}-delimited): a "
+                         f"{DELIMITER_NAMES[sep]} inside a value? put such values in double quotes"
+                         ) from None
     except pd.errors.EmptyDataError:
         raise ValueError(f"{path.name!r} holds no data: it has no header row") from None
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as err:
@@ -346,9 +358,14 @@ def _rows(mask: pd.Series | np.ndarray, first_row: int) -> list[int]:
     return [int(p) + first_row for p in pos]
 
 
+def _show(v: Any) -> str:
+    v = v.item() if isinstance(v, np.generic) else v
+    return repr(v)
+
+
 def _examples(values: pd.Series, mask: pd.Series, first_row: int) -> str:
     pos = np.flatnonzero(np.asarray(mask))[:MAX_EXAMPLES]
-    return "; ".join(f"row {int(p) + first_row}: {values.iloc[p]!r}" for p in pos)
+    return "; ".join(f"row {int(p) + first_row}: {_show(values.iloc[p])}" for p in pos)
 
 
 def _row_list(mask: pd.Series, first_row: int) -> str:
@@ -463,8 +480,9 @@ def _check(df: pd.DataFrame, schema: dict[str, Any], source: str, first_row: int
             continue
         desc = sp.get("description", "")
         msg = f"missing column {c!r}{f' ({desc})' if desc else ''}: "
-        found = [f for f in sp.get("source_fields", []) if f in present_cols]
-        found = found or [lower[c.lower()]] if c.lower() in lower else found
+        found = [lower[f.lower()] for f in sp.get("source_fields", []) if f.lower() in lower]
+        if not found and c.lower() in lower:  # the same name in other case: STKCD for stkcd
+            found = [lower[c.lower()]]
         if found:
             suggest[found[0]] = c
             msg += f"your file has {found[0]!r}: pass rename={{{found[0]!r}: {c!r}}}"
@@ -476,6 +494,7 @@ def _check(df: pd.DataFrame, schema: dict[str, Any], source: str, first_row: int
     keys = list(schema.get("keys", []))
     id_cols = {c for c, sp in cols.items() if sp.get("dtype") == "str" and (c in keys or sp.get("width"))}
     bad_rows = np.zeros(len(out), dtype=bool)
+    bad_cols: set[str] = set()
     for name, sp in cols.items():
         if name not in present_cols:
             continue
@@ -506,7 +525,9 @@ def _check(df: pd.DataFrame, schema: dict[str, Any], source: str, first_row: int
             if dtype == "bool" and (off := ~vals.isin([0, 1])).any():
                 problems.append(f"column {name!r} must be bool (0/1/true/false) but {int(off.sum())} "
                                 f"value(s) are not (e.g. {_examples(vals, off, 0)[4:]}): recode them")
-            bad_rows |= np.asarray(bad | inf)
+            if (bad | inf).any():
+                bad_rows |= np.asarray(bad | inf)
+                bad_cols.add(name)
             conv = num.where(ok)
             if not (bad.any() or inf.any()):
                 if dtype == "int":
@@ -525,6 +546,7 @@ def _check(df: pd.DataFrame, schema: dict[str, Any], source: str, first_row: int
             rng_vals, rng_mask = txt, ~missing
         if missing.any() and not sp.get("nullable", False):
             bad_rows |= np.asarray(missing)
+            bad_cols.add(name)
             problems.append(f"column {name!r} has {int(missing.sum())} missing value(s) "
                             f"({_row_list(missing, first_row)}) but may not be empty: fill them "
                             "(e.g. interpolate within unit) or drop those rows")
@@ -557,11 +579,13 @@ def _check(df: pd.DataFrame, schema: dict[str, Any], source: str, first_row: int
     if problems:
         n = len(out)
         flagged = np.flatnonzero(bad_rows)
-        if 0 < len(flagged) and flagged.max() < min(3, n - 1):
-            hints.append(f"only the first data rows are affected: are rows {first_row}-"
-                         f"{first_row + flagged.max()} extra header rows (CSMAR puts Chinese labels and "
-                         "units under the field names)? delete them")
-        elif 0 < len(flagged) and flagged.min() >= max(n - 3, 1):
+        many = len(bad_cols) >= 3 and len(flagged) > 0
+        if many and flagged.max() < min(3, n - 1):
+            rows = ", ".join(str(first_row + int(r)) for r in flagged)
+            hints.append(f"only the first data rows are affected in {len(bad_cols)} columns: are rows "
+                         f"{rows} extra header rows (CSMAR puts Chinese labels and units under the "
+                         "field names)? delete them")
+        elif many and flagged.min() >= max(n - 3, 1):
             hints.append("only the last rows are affected: is it a footer (Wind ends its exports with "
                          "'数据来源：Wind')? delete it")
         where = ("rows are numbered as in the file: the header is row 1" if first_row == 2 else
@@ -728,6 +752,7 @@ def load_panel(slug: str, path: str | Path, *, rename: Mapping[str, str] | None 
                          f"{', '.join(map(str, list(df.columns)[:8]))}{', ...' if df.shape[1] > 8 else ''}) "
                          "but no data rows: export the data again")
     df, problems = _prepare(df, rename)
+    problems = info.pop("problems", []) + problems
     notes: list[str] = []
     first_row = 2 if kind in ("csv", "excel") else 1
     out = _check(df, schema, p.name, first_row=first_row, problems=problems, notes=notes)
