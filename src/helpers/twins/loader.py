@@ -69,6 +69,9 @@ DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 MAX_EXAMPLES = 5
 MISSING_TOKENS = ("", "nan", "NaN", "NA", "<NA>", "N/A", "n/a", "#N/A", "NULL", "null", "None")
 """Cells read as missing in any format (CSV also uses pandas' default list, which contains these)."""
+NA_VALUES = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+             "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+"""Cells of a CSV read as missing: pandas' default list (``keep_default_na``), for both parsers."""
 MISSING_MARKERS = ("--", "-", "—", "——", "n.a.", "N.A.", ".", "#DIV/0!", "#VALUE!")
 """Not read as missing, but named in the hint when they show up as bad values (Wind writes ``--``)."""
 COLUMN_KEYS = {"dtype", "min", "max", "values", "required", "nullable", "width", "source_fields",
@@ -260,10 +263,10 @@ def _read_csv(path: Path, as_text: Callable[[str], bool],
     dtype = {h: "str" for h, n in zip(header, names, strict=True) if as_text(n)}
     kw: dict[str, Any] = dict(sep=sep, encoding=enc, dtype=dtype, keep_default_na=True,
                               na_values=list(na_values) or None)
-    if len(set(names)) == len(names):
+    if len(set(header)) == len(header):
         try:
-            return pd.read_csv(path, engine="pyarrow", **kw), info
-        except Exception:
+            return _read_csv_arrow(path, enc, sep, set(dtype), na_values), info
+        except Exception:  # quoted line breaks, ragged rows: the C parser decides and explains
             pass
     try:
         with warnings.catch_warnings():  # a ragged first row would otherwise lose data with a warning
@@ -287,7 +290,25 @@ def _read_csv(path: Path, as_text: Callable[[str], bool],
         raise ValueError(f"cannot parse {path.name!r} as a delimited text file: {msg}") from None
 
 
-def _read_excel(path: Path, sheet: str | int) -> tuple[pd.DataFrame, dict]:
+def _read_csv_arrow(path: Path, enc: str, sep: str, text: set[str],
+                    na_values: Sequence[str]) -> pd.DataFrame:
+    """pyarrow's multithreaded CSV reader: ``text`` columns as strings, the others inferred."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    nulls = sorted(set(NA_VALUES) | set(na_values))
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(encoding=enc.replace("utf-8-sig", "utf8")),
+        parse_options=pacsv.ParseOptions(delimiter=sep),
+        convert_options=pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in text}, null_values=nulls,
+            strings_can_be_null=True, timestamp_parsers=[]),
+    )
+    return table.to_pandas()
+
+
+def _read_excel(path: Path, sheet: str | int, as_text: Callable[[str], bool]) -> tuple[pd.DataFrame, dict]:
     try:
         import openpyxl  # noqa: F401
     except ImportError:
@@ -306,7 +327,9 @@ def _read_excel(path: Path, sheet: str | int) -> tuple[pd.DataFrame, dict]:
         if isinstance(sheet, str) and sheet not in book.sheet_names or (
                 isinstance(sheet, int) and not 0 <= sheet < len(book.sheet_names)):
             raise ValueError(f"{path.name!r} has no sheet {sheet!r}; its sheets: {book.sheet_names}")
-        df = book.parse(sheet_name=sheet)
+        header = book.parse(sheet_name=sheet, nrows=0).columns
+        # text columns as text: pandas would otherwise turn the text cell '000815' into 815
+        df = book.parse(sheet_name=sheet, dtype={c: str for c in header if as_text(str(c).strip())})
     name = sheet if isinstance(sheet, str) else book.sheet_names[sheet]
     return df, {"sheet": name}
 
@@ -411,7 +434,7 @@ def _hint_for(bad: pd.Series, dtype: str) -> str:
     if vals.isin(MISSING_MARKERS).any():
         return ("values such as '--' mark missing data in Wind/CSMAR exports: leave those cells empty, "
                 "or pass na_values=['--'] to load_panel")
-    if dtype == "int" and vals.str.match(r"^\d{4}[-/.]\d{1,2}([-/.]\d{1,2})?").any():
+    if dtype == "int" and vals.str.match(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}").any():
         return ("these are dates (CSMAR's Accper is a period-end date): keep the year only, "
                 "e.g. df['year'] = pd.to_datetime(df['Accper']).dt.year")
     if vals.str.endswith("%").any():
@@ -653,6 +676,7 @@ def _prepare(df: pd.DataFrame, rename: Mapping[str, str]) -> tuple[pd.DataFrame,
         problems.append(f"column {c!r} appears {int(counts[c])} times in the header: keep one")
     if any(counts > 1):
         df = df.loc[:, ~pd.Index(df.columns).duplicated()]
+    apply: dict[str, str] = {}
     for old, new in rename.items():
         if old not in df.columns:
             problems.append(f"rename: your file has no column {old!r} (its columns: "
@@ -660,10 +684,11 @@ def _prepare(df: pd.DataFrame, rename: Mapping[str, str]) -> tuple[pd.DataFrame,
         elif new in df.columns and new not in rename:
             problems.append(f"rename: {old!r} -> {new!r}, but the file already has a column {new!r}: "
                             "drop one of them")
-    targets = pd.Series(list(rename.values()))
-    for t in targets[targets.duplicated()].unique():
-        problems.append(f"rename: several columns are renamed to {t!r}")
-    return df.rename(columns={k: v for k, v in rename.items() if k in df.columns}), problems
+        elif new in apply.values():
+            problems.append(f"rename: several columns are renamed to {new!r}")
+        else:
+            apply[old] = new
+    return df.rename(columns=apply), problems
 
 
 def load_panel(slug: str, path: str | Path, *, rename: Mapping[str, str] | None = None,
@@ -739,7 +764,7 @@ def load_panel(slug: str, path: str | Path, *, rename: Mapping[str, str] | None 
     if kind == "csv":
         df, info = _read_csv(p, as_text, na_values)
     elif kind == "excel":
-        df, info = _read_excel(p, sheet)
+        df, info = _read_excel(p, sheet, as_text)
     elif kind == "stata":
         labelled = {c for c, sp in cols.items() if sp["dtype"] in ("str", "category")}
         df, info = _read_stata(p, lambda name: rename.get(name, name) in labelled)
