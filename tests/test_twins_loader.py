@@ -472,3 +472,33 @@ def test_malformed_schema_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     with pytest.raises(ValueError, match=r"(?s)unknown field\(s\) \['colour'\].*'x': width needs dtype str"
                                          r".*companion 'raw': needs 'columns' and 'builds'"):
         loader.read_schema(SLUG)
+
+
+def test_bool_column_stored_as_numbers_must_be_zero_or_one(tmp_path: Path) -> None:
+    ref = load_panel(SLUG, FIXTURE)
+    ints = ref.assign(special_city=ref.special_city.astype(int))
+    ints.loc[2, "special_city"] = 2
+    ints.to_parquet(tmp_path / "b.parquet")
+    with pytest.raises(ValueError, match=r"'special_city' must be bool \(0/1/true/false\) but 1 value\(s\) "
+                                         r"are not \(e.g. row 3: 2.0\)"):
+        load_panel(SLUG, tmp_path / "b.parquet")
+    ints.loc[2, "special_city"] = 1
+    ints.to_parquet(tmp_path / "b.parquet")
+    assert load_panel(SLUG, tmp_path / "b.parquet").special_city.dtype == bool
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", SLUGS)
+def test_companions_document_the_twins_raw_tables(slug: str) -> None:
+    """Each companion file of schema.yml is a table of twin.raw, and its columns are that table's."""
+    import warnings
+
+    from helpers.twins import load_twin
+
+    with warnings.catch_warnings(action="ignore", category=UserWarning):  # the "simulated" warning
+        raw = load_twin(slug, scale="quick").raw
+    for name, spec in read_schema(slug)["companions"].items():
+        assert name in raw, (slug, name)
+        table = raw[name]
+        have = [str(c) for c in table.columns] + [n for n in table.index.names if n is not None]
+        assert set(map(str, spec["columns"])) <= set(have), (slug, name, set(spec["columns"]) - set(have))

@@ -545,9 +545,9 @@ def _check(df: pd.DataFrame, schema: dict[str, Any], source: str, first_row: int
             ok = present & ~bad & ~inf
             missing = ~present
             vals = num[ok]
-            if dtype == "bool" and (off := ~vals.isin([0, 1])).any():
+            if dtype == "bool" and (off := ok & ~num.isin([0, 1])).any():
                 problems.append(f"column {name!r} must be bool (0/1/true/false) but {int(off.sum())} "
-                                f"value(s) are not (e.g. {_examples(vals, off, 0)[4:]}): recode them")
+                                f"value(s) are not (e.g. {_examples(num, off, first_row)}): recode them")
             if (bad | inf).any():
                 bad_rows |= np.asarray(bad | inf)
                 bad_cols.add(name)
