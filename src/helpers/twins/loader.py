@@ -341,6 +341,7 @@ def _read_stata(path: Path, use_labels: Callable[[str], bool]) -> tuple[pd.DataF
         with StataReader(path) as reader:
             df = reader.read(convert_categoricals=False)
             sets = reader.value_labels()
+            # which label set each variable uses (pandas keeps it privately; else assume set = name)
             lbllist = getattr(reader, "_lbllist", None) or list(df.columns)
     except Exception as err:
         raise ValueError(f"cannot read {path.name!r} as a Stata file ({type(err).__name__}: {err}); "
@@ -770,7 +771,7 @@ def load_panel(slug: str, path: str | Path, *, rename: Mapping[str, str] | None 
         df, info = _read_stata(p, lambda name: rename.get(name, name) in labelled)
     else:
         df, info = _read_parquet(p)
-    if df.shape[1] == 0 or all(str(c).startswith("Unnamed: ") for c in df.columns) and df.empty:
+    if df.shape[1] == 0 or (df.empty and all(str(c).startswith("Unnamed: ") for c in df.columns)):
         raise ValueError(f"{p.name!r} holds no data: no header row and no rows")
     if df.empty:
         raise ValueError(f"{p.name!r} has a header ({df.shape[1]} columns: "
