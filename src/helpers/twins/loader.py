@@ -188,7 +188,8 @@ def _detect_encoding(path: Path) -> str:
         try:
             with path.open("rb") as fh:
                 while chunk := fh.read(_CHUNK):
-                    dec.decode(chunk)
+                    if not (chunk.isascii() and dec.getstate()[0] == b""):  # ASCII needs no decoding
+                        dec.decode(chunk)
                 dec.decode(b"", final=True)
             return enc
         except UnicodeDecodeError as err:
@@ -409,7 +410,10 @@ def _text(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     else:
         txt = s.astype("string")
     txt = txt.str.strip()
-    present = txt.notna() & ~txt.isin(MISSING_TOKENS)
+    present = txt.notna()
+    short = present & (txt.str.len() <= max(map(len, MISSING_TOKENS))).fillna(False).astype(bool)
+    if short.any():  # compare only the short strings with the missing-cell tokens (fast on codes)
+        present &= ~(short & txt.where(short).isin(MISSING_TOKENS))
     return txt.where(present), present
 
 
@@ -447,10 +451,26 @@ def _hint_for(bad: pd.Series, dtype: str) -> str:
     return "clean them (remove units, thousands separators or text) or leave the cell empty if missing"
 
 
+def _isin(values: pd.Series, allowed: list[Any]) -> pd.Series:
+    """``values.isin(allowed)``; for numbers and a short list by comparisons (faster than hashing)."""
+    if pd.api.types.is_float_dtype(values) and len(allowed) <= 16 and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in allowed):
+        arr = values.to_numpy(dtype=float, na_value=np.nan)
+        hit = np.zeros(len(arr), dtype=bool)
+        for v in allowed:
+            hit |= arr == v
+        return pd.Series(hit, index=values.index)
+    return values.isin(allowed)
+
+
 def _check_id(name: str, sp: dict[str, Any], s: pd.Series, first_row: int,
               problems: list[str], notes: list[str]) -> pd.Series:
     """Text of an ID column: float codes made whole, short codes padded to ``width``, bad ones named."""
     txt, present = _text(s)
+    width = sp.get("width")
+    clean = txt.str.fullmatch(rf"\d{{{width}}}" if width else r"[^.eE]*").fillna(False).astype(bool)
+    if not (present & ~clean).any():  # the usual case: every code is already clean
+        return txt
     dec = txt.str.fullmatch(r"[+-]?\d+\.0*").fillna(False).astype(bool)
     txt = txt.where(~dec, txt.str.replace(r"\.0*$", "", regex=True))
     frac = txt.str.fullmatch(r"[+-]?\d*\.\d+").fillna(False).astype(bool)
@@ -463,7 +483,6 @@ def _check_id(name: str, sp: dict[str, Any], s: pd.Series, first_row: int,
         problems.append(f"column {name!r} holds codes, but {int(sci.sum())} value(s) are in scientific "
                         f"notation ({_examples(txt, sci, first_row)}): the spreadsheet rounded the "
                         "codes; format the column as text before exporting")
-    width = sp.get("width")
     if width:
         digits = txt.str.fullmatch(r"\d+").fillna(False).astype(bool)
         short = digits & (txt.str.len() < width)
@@ -585,7 +604,7 @@ def _check(df: pd.DataFrame, schema: dict[str, Any], source: str, first_row: int
                         f"(e.g. {_examples(rng_vals, hit, first_row)}): check the unit/scale of the column")
         if "values" in sp and rng_mask.any():
             allowed = list(sp["values"])
-            off = rng_mask & ~rng_vals.isin(allowed)
+            off = rng_mask & ~_isin(rng_vals, allowed)
             if off.any():
                 problems.append(f"column {name!r}: {int(off.sum())} value(s) not in "
                                 f"{sorted(allowed, key=str)} (e.g. {_examples(rng_vals, off, first_row)}): "
