@@ -502,3 +502,16 @@ def test_companions_document_the_twins_raw_tables(slug: str) -> None:
         table = raw[name]
         have = [str(c) for c in table.columns] + [n for n in table.index.names if n is not None]
         assert set(map(str, spec["columns"])) <= set(have), (slug, name, set(spec["columns"]) - set(have))
+
+
+def test_gbk_text_past_the_first_mebibyte_is_still_detected(tmp_path: Path) -> None:
+    """The encoding is guessed from the first MiB; GBK bytes after it make the reader decode it all."""
+    raw = pd.read_csv(FIXTURE, dtype=str)
+    ascii_part = [raw.assign(city_name="x", province="y",
+                             city_id=(raw.city_id.astype(int) + i).astype(str).str.zfill(6)) for i in range(1, 60)]
+    big = pd.concat([*ascii_part, raw], ignore_index=True)  # the Chinese names come last
+    path = tmp_path / "late.csv"
+    path.write_bytes(_csv_bytes(big, "gbk"))
+    assert path.read_bytes()[: 1 << 20].isascii() and path.stat().st_size > 1 << 20
+    df = load_panel(SLUG, path)
+    assert df.attrs["read"]["encoding"] == "gb18030" and df.city_name.iloc[-1] == raw.city_name.iloc[-1]

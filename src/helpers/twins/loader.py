@@ -77,6 +77,7 @@ MISSING_MARKERS = ("--", "-", "—", "——", "n.a.", "N.A.", ".", "#DIV/0!", "
 COLUMN_KEYS = {"dtype", "min", "max", "values", "required", "nullable", "width", "source_fields",
                "description", "unit"}
 _CHUNK = 1 << 24
+_HEAD = 1 << 20
 _TEXT_TYPES = ("str", "category", "bool")
 
 
@@ -174,8 +175,12 @@ def validate_schema(schema: dict[str, Any]) -> list[str]:
 # -------------------------------------------------------------------------------------------------
 # reading files
 # -------------------------------------------------------------------------------------------------
-def _detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM), UTF-16 (with BOM) or GB18030 (a superset of GBK), by decoding."""
+def _detect_encoding(path: Path, full: bool = False) -> str:
+    """UTF-8 (with or without BOM), UTF-16 (with BOM) or GB18030 (a superset of GBK), by decoding.
+
+    Only the first MiB is decoded unless ``full``: the reader itself rejects bytes that do not
+    decode later in the file, and :func:`_read_csv` then decodes the whole file to choose again.
+    """
     with path.open("rb") as fh:
         head = fh.read(4)
     if head.startswith(codecs.BOM_UTF8):
@@ -187,10 +192,12 @@ def _detect_encoding(path: Path) -> str:
         dec = codecs.getincrementaldecoder(enc)()
         try:
             with path.open("rb") as fh:
-                while chunk := fh.read(_CHUNK):
+                while chunk := fh.read(_HEAD if not full else _CHUNK):
                     if not (chunk.isascii() and dec.getstate()[0] == b""):  # ASCII needs no decoding
                         dec.decode(chunk)
-                dec.decode(b"", final=True)
+                    if not full:
+                        break
+                dec.decode(b"", final=full)
             return enc
         except UnicodeDecodeError as err:
             failure = failure or f"byte {err.object[err.start:err.start + 1]!r}"
@@ -267,8 +274,16 @@ def _read_csv(path: Path, as_text: Callable[[str], bool],
     if len(set(header)) == len(header):
         try:
             return _read_csv_arrow(path, enc, sep, set(dtype), na_values), info
-        except Exception:  # quoted line breaks, ragged rows: the C parser decides and explains
-            pass
+        except Exception:  # quoted line breaks, ragged rows, bytes past the first MiB in another
+            pass           # encoding: decode the whole file, then let the C parser decide and explain
+    full = _detect_encoding(path, full=True)
+    if full != enc:
+        enc = kw["encoding"] = info["encoding"] = full
+        if len(set(header)) == len(header):
+            try:
+                return _read_csv_arrow(path, enc, sep, set(dtype), na_values), info
+            except Exception:
+                pass
     try:
         with warnings.catch_warnings():  # a ragged first row would otherwise lose data with a warning
             warnings.simplefilter("error", pd.errors.ParserWarning)
@@ -306,6 +321,8 @@ def _read_csv_arrow(path: Path, enc: str, sep: str, text: set[str],
             column_types={c: pa.string() for c in text}, null_values=nulls,
             strings_can_be_null=True, timestamp_parsers=[]),
     )
+    if any(pa.types.is_binary(t) or pa.types.is_large_binary(t) for t in table.schema.types):
+        raise UnicodeError("a column is not valid text in the detected encoding")
     return table.to_pandas()
 
 
