@@ -250,7 +250,7 @@ def test_stata_value_labels_become_values_of_text_columns_only(tmp_path: Path) -
     out = load_panel(FIRMS, path)
     assert out.region.astype(str).tolist() == ref.region.astype(str).tolist()  # labels, not 1/2/3
     assert out.soe.dtype == "int64" and out.soe.tolist() == ref.soe.tolist()  # int column: codes kept
-    assert out.attrs["read"]["value_labels"]["soe"] == {0: "private", 1: "state"}
+    assert out.attrs["value_labels"]["soe"] == {0: "private", 1: "state"}
     assert out.attrs["read"]["labels_applied"] == ["region"]
 
 

@@ -758,7 +758,8 @@ def load_panel(slug: str, path: str | Path, *, rename: Mapping[str, str] | None 
     pandas.DataFrame
         The checked frame with ``attrs["simulated"] = False``, ``attrs["source"]`` (the path),
         ``attrs["slug"]``, ``attrs["read"]`` (encoding and delimiter, sheet, or Stata value labels)
-        and ``attrs["notes"]`` (codes whose leading zeros were restored, also issued as a warning).
+        ``attrs["notes"]`` (codes whose leading zeros were restored, also issued as a warning) and,
+        for Stata files, ``attrs["value_labels"]`` (column -> {code: label}).
 
     Raises
     ------
@@ -821,6 +822,8 @@ def load_panel(slug: str, path: str | Path, *, rename: Mapping[str, str] | None 
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=2)
     out.attrs.update(simulated=False, source=str(p), slug=slug, read=info, notes=notes)
+    if "value_labels" in info:
+        out.attrs["value_labels"] = info["value_labels"]
     return out
 
 
