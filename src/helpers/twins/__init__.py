@@ -99,7 +99,8 @@ def load_twin(slug: str, scale: str = "full", seed: int | None = None) -> Twin:
         ``"full"``: the paper's size; ``"quick"``: a small version for tests and quick mode
         (``helpers.paths.is_quick()``); ``"paper"``: only for twins that define it.
     seed : int, optional
-        Default: the ``seed`` in ``data/<slug>/calibration.yml``.
+        Default: ``$AICHINA_SEED`` when set (to build a chapter at another seed), else the
+        ``seed`` in ``data/<slug>/calibration.yml``.
 
     Returns
     -------
@@ -133,6 +134,11 @@ def load_twin(slug: str, scale: str = "full", seed: int | None = None) -> Twin:
                          f"{', '.join(available_twins())}")
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
+    if seed is None and os.environ.get("AICHINA_SEED", "").strip():
+        try:
+            seed = int(os.environ["AICHINA_SEED"])
+        except ValueError:
+            raise ValueError(f"AICHINA_SEED must be an integer, got {os.environ['AICHINA_SEED']!r}") from None
     twin = _cached_build(slug, scale, seed)
     warnings.warn(f"{slug}: these data are simulated (a twin calibrated to the paper, scale={scale}, "
                   f"seed={twin.meta.get('seed')}); they are not real data about China.",
