@@ -20,6 +20,7 @@ productivity -- total factor productivity (FE, Levinsohn-Petrin / ACF)
 misallocation-- capital and labour wedges
 inequality   -- Gini, Theil, Dagum Gini, kernel densities by year
 spatial      -- Moran's I, spatial weights, gravity centre
+ai_cities    -- AI firm and patent counts, constant-share imputation (the AI-manufacturing chapter)
 """
 
 from __future__ import annotations
