@@ -1086,7 +1086,7 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
         nf = o_other + b_o[0] * Rm + b_o[1] * Ra + b_o[2] * Rg
         mu = 0.75 * us[:, 1] + 0.3 * size + lvl * rng.standard_normal(n)
         y_ = _scale_to(mu[ci], nf + noise_o[name], tg[name]["mean"], tg[name]["sd"], rows_ok & base_rows)
-        emp[name] = (np.where(rows_ok | ~rd_ok | True, y_, np.nan), b_o, m_o, y_ - noise_o[name])
+        emp[name] = (y_, b_o, m_o, y_ - noise_o[name])
 
     # ---- province growth (alternative weight) -----------------------------------------------------
     provs = np.array(sorted(units.province_code.unique()))
