@@ -102,3 +102,14 @@ def test_load_panel_rejects_a_missing_column(tmp_path) -> None:
     pd.read_csv(FIXTURE).drop(columns=["FI"]).to_csv(bad, index=False)
     with pytest.raises(ValueError, match="FI"):
         load_panel(SLUG, bad)
+
+
+def test_row_classes_follow_the_twin(published) -> None:
+    # calibrated: the twin sets tau_FI (Table 3 col. 6) and gamma (Table 4) from these numbers;
+    # target: Table 2 and Figure 1 levels are drawn to the paper; everything else is untargeted
+    cls = published.set_index(["table", "column", "term"])["class"]
+    assert cls.loc[("table3", "col6", "Bigdata")] == "calibrated"
+    assert (cls.loc["table4"] == "calibrated").all()
+    assert (cls.loc[("table3", "col1", "Bigdata")] == "untargeted")
+    assert (cls.loc["table5"] == "untargeted").all() and (cls.loc["table6"] == "untargeted").all()
+    assert cls.loc[("table2", "mean", "FI")] == "target" and cls.loc[("table2", "max", "FI")] == "untargeted"

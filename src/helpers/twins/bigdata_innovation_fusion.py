@@ -25,21 +25,13 @@ index rebuilt from the raw indicators.
 
 Honesty (``helpers.twins.engine`` rules)
 ----------------------------------------
-Slopes are set in population from published numbers (``tau_FI`` from Table 3 col. 6, ``gamma``
-from Table 4); every shock is a plain random draw at the one seed of ``calibration.yml``. Nothing
-steers an estimate, SE or star class. ``truth["rows"]`` holds, per published row, the *estimand*
-(the published specification run on the noise-free outcome :math:`E[y \mid \text{design}]`) and
-the *effect* (the causal parameter of the twin). :func:`redraw` draws new outcome shocks: for FI
-the province-year and idiosyncratic shocks at the index level (the index equals :math:`FI^*` to
-1e-10, so this is the same as rebuilding it from redrawn indicators), holding the mediators at their
-drawn values; for each mediator its within-city latent shock, mapped through the mediator's fixed
-marginal transform. The noise-free mediators are computed by quadrature over that shock.
-
-True parameters (``twin.truth``)
---------------------------------
-``tau_FI`` (total ATT of Bigdata on FI over treated city-years: direct + mediated + synergy share),
-``tau_by_group`` (the same total ATT in the low and high group of each moderator), ``gamma``
-(effect of Bigdata on the mediators), ``beta_mediator``, ``indirect``, ``synergy``, ``rows``.
+Slopes are set in population (``tau_FI``: Table 3 col. 6, the total ATT; ``gamma``: Table 4); every
+shock is a plain draw at the seed of ``calibration.yml``. ``truth["rows"]``: per published row the
+*estimand* (the specification on the noise-free outcome :math:`E[y \mid \text{design}]`) and the
+*effect*. :func:`redraw` draws new outcome shocks: for FI at the index level (equal to rebuilding it
+from redrawn indicators, since the index equals :math:`FI^*` to 1e-10), the mediators held at their
+values; for each mediator its within-city latent shock through the fixed marginal map (noise-free
+mediators by quadrature over that shock).
 
 Reference
 ---------
@@ -130,9 +122,7 @@ INDICATORS: dict[str, tuple[str, str, float, float, int, float, float, float]] =
 }
 
 
-# --------------------------------------------------------------------------------------------
 # the reference index construction (spec 004 sec. 3.1, defaults of sec. 9 rows 4, 9, 10)
-# --------------------------------------------------------------------------------------------
 def scatter_degree_weights_reference(X: np.ndarray) -> np.ndarray:
     r"""Vertical-and-horizontal scatter-degree weights (纵横向拉开档次法) of a stacked panel.
 
@@ -140,20 +130,8 @@ def scatter_degree_weights_reference(X: np.ndarray) -> np.ndarray:
     :math:`H = X^{*\top} X^*` and :math:`w` = eigenvector of its largest eigenvalue, signed positive and
     normalized to sum to 1 (Guo Yajun's method; spec 004 sec. 3.1 steps 2-4).
 
-    Parameters
-    ----------
-    X : numpy.ndarray, shape (n_obs, m)
-        Indicators with positive direction (negate negative-direction indicators first).
-
-    Returns
-    -------
-    numpy.ndarray, shape (m,)
-        Non-negative weights summing to 1.
-
-    Raises
-    ------
-    ValueError
-        If a column is constant or the leading eigenvector has mixed signs.
+    ``X`` (n_obs x m) holds indicators with positive direction; returns non-negative weights summing
+    to 1. Raises ValueError if a column is constant or the leading eigenvector has mixed signs.
 
     Examples
     --------
@@ -184,20 +162,8 @@ def reference_construction(indicators: pd.DataFrame) -> pd.DataFrame:
     :math:`C = 2\sqrt{Y_1Y_2}/(Y_1+Y_2)`, :math:`T = (Y_1+Y_2)/2`, :math:`FI = \sqrt{CT}`
     (spec 004 eqs. 1-2, sec. 9 defaults 4, 9, 10).
 
-    Parameters
-    ----------
-    indicators : pandas.DataFrame
-        One row per city-year with the columns of :data:`INDICATORS` (other columns are kept).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``Y1, Y2, C, T, FI`` (same index) with ``attrs["weights"]`` = dict of the weights.
-
-    Raises
-    ------
-    ValueError
-        If an indicator column is missing or has missing values.
+    Returns columns ``Y1, Y2, C, T, FI`` (index of ``indicators``, one row per city-year) with
+    ``attrs["weights"]``. Raises ValueError if an indicator column is missing or has missing values.
 
     Examples
     --------
@@ -283,9 +249,7 @@ def _back_out(s: np.ndarray, noise: np.ndarray, drift: np.ndarray) -> np.ndarray
     return _fixed_point(s, np.exp(g * noise + drift))[0]
 
 
-# --------------------------------------------------------------------------------------------
 # the builder
-# --------------------------------------------------------------------------------------------
 def _convex_path(start: float, end: float, mean: float, n: int) -> np.ndarray:
     """Path start -> end over n points, shape u**p with p solved so the path averages ``mean``."""
     u = np.linspace(0, 1, n)
@@ -342,9 +306,7 @@ def _quick_subset(cities: pd.DataFrame, bd: np.ndarray, n: int) -> np.ndarray:
 
 
 
-# --------------------------------------------------------------------------------------------
 # mediators: a fixed marginal map of a latent score, so redraws and noise-free values are exact
-# --------------------------------------------------------------------------------------------
 def _latent(z: np.ndarray, skew: float) -> np.ndarray:
     return z if skew == 0 else (np.exp(skew * z) if skew > 0 else -np.exp(skew * z))
 
@@ -393,12 +355,9 @@ def _truth_rows(panel: pd.DataFrame, design: dict[str, Any], tr: dict[str, Any])
     te, D = design["te_row"], panel["Bigdata"].to_numpy() == 1
     att = float(te[D].mean())
     rows: dict[str, dict] = {}
-    why3 = {"col1": "no city effects: treated cities' low city effects (negative selection) pull it down",
-            "col2": "year effects only: the negative selection of treated cities stays in",
-            "col3": "TWFE weights treated city-years by the residual variance of Bigdata (effects vary)",
-            "col4": "no city effects: treated cities' low city effects (negative selection) pull it down",
-            "col5": "year effects only: the negative selection of treated cities stays in",
-            "col6": "TWFE weights treated city-years by the residual variance of Bigdata (effects vary)"}
+    fe_why = "TWFE weights treated city-years by the residual variance of Bigdata (effects vary)"
+    sel_why = "no city effects: the treated cities' own city levels (selection) enter the estimate"
+    why3 = {"col1": sel_why, "col2": sel_why, "col3": fe_why, "col4": sel_why, "col5": sel_why, "col6": fe_why}
     for spec in SPECS:
         data = free if spec.sample is None else free.query(spec.sample)
         coef = pf.feols(spec.formula, data=data, vcov="iid").coef()
@@ -499,26 +458,10 @@ def redraw(twin: E.Twin, R: int, seed: int) -> dict[str, np.ndarray]:
 def build(scale: str = "full", seed: int | None = None, calibration: dict[str, Any] | None = None) -> E.Twin:
     """Build the twin (call it through ``helpers.twins.load_twin(SLUG, scale, seed)``).
 
-    Parameters
-    ----------
-    scale : {"full", "quick"}
-        ``"full"``: 283 cities x 13 years (3,679 rows); ``"quick"``: 60 cities x 13 years.
-    seed : int, optional
-        Default: ``seed`` in ``data/bigdata-innovation-fusion/calibration.yml``.
-    calibration : dict, optional
-        The parsed calibration file (read from ``data/`` when omitted).
-
-    Returns
-    -------
-    Twin
-        ``panel`` (city-year analysis panel), ``raw`` (``indicators``: 22 raw indicators in levels;
-        ``cities``: city attributes and pilot years), ``truth`` (see the module docstring), ``meta``
-        (``design``: what :func:`redraw` needs).
-
-    Raises
-    ------
-    ValueError
-        For an unknown scale.
+    ``scale`` "full" (283 cities x 13 years) or "quick" (60 cities); ``seed`` default from
+    ``calibration.yml``. Returns the Twin: ``panel``, ``raw`` (``indicators``: 22 raw indicators in
+    levels; ``cities``), ``truth`` (module docstring) and ``meta`` (``design``: what :func:`redraw`
+    needs). Raises ValueError for an unknown scale.
 
     Examples
     --------
@@ -732,19 +675,11 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
         "weights": built.attrs["weights"],
         "rows": _truth_rows(out, design, tr),
         "doc": {
-            "tau_FI": "ATT of Bigdata on the constructed FI over treated city-years (direct + mediated + synergy)",
-            "att_FI_realized": "the same ATT computed from the simulated potential outcomes",
-            "tau_direct_mean": "mean direct effect (tau_i) over treated city-years",
-            "tau_by_group": "total ATT of Bigdata on FI among treated city-years with H = 0 and H = 1",
-            "gamma": "effect of Bigdata on each mechanism variable (Table 4 outcomes)",
-            "beta_mediator": "FI per unit of Talen and VCPE1 (the mechanism path to FI)",
-            "indirect": "sum over mediators of gamma x beta (part of tau_FI)",
-            "synergy_share": "mean synergy term over treated city-years (part of tau_FI)",
-            "synergy": "extra FI once both pilots are active (Diggre / Digine)",
-            "selection_city_effect": "log city-effect shift of treated cities (biases no-FE estimates down)",
-            "index_backout_max_abs_error": "max |FI rebuilt from indicators - structural FI|",
-            "weights": "scatter-degree weights of the reference construction",
-            "rows": "per published row: estimand (spec on the noise-free outcome), effect, why they differ",
+            "tau_FI": "total ATT of Bigdata on FI over treated city-years (direct + mediated + synergy)",
+            "tau_by_group": "the same total ATT among treated city-years with H = 0 and H = 1",
+            "gamma": "effect of Bigdata on each mechanism variable (Table 4)", "synergy": "extra FI "
+            "once both pilots are active", "indirect": "sum of gamma x beta_mediator (part of tau_FI)",
+            "rows": "per published row: estimand (spec on the noise-free outcome), effect, why",
         },
     }
     meta = {"seed": seed, "scale": scale, "n_cities": n, "years": (YEARS[0], YEARS[-1]),
