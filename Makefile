@@ -63,8 +63,9 @@ test-fast: venv lint  ## lint and helper tests, without the slow ones
 lint: venv  ## ruff on src/, tests/, benchmarks/, notebooks, templates and the Sphinx extensions
 	$(BIN)/ruff check src tests benchmarks notebooks book/_ext templates
 
-unit: venv  ## helper tests, notebook hygiene, twins and real-data fixtures
+unit: venv  ## helper tests, notebook hygiene, twins, real-data fixtures, and every docstring example
 	$(PYTEST) -m "not browser" tests
+	$(PYTEST) -p no:cacheprovider --doctest-modules src/helpers book/_ext
 
 notebooks: venv  ## execute every chapter headless in a fresh kernel, quick mode
 	AICHINA_QUICK=1 AICHINA_BUILD_DIR=$(CURDIR)/$(QUICK_OUT) $(PYTEST) --nbmake --nbmake-timeout=900 -p no:cacheprovider notebooks

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -34,11 +35,13 @@ html_theme = "basic"
 """
 
 
-def _row(term: str, sign: bool, stars: bool | None, within: bool | None, truth=None, coef=0.1,
-         se=0.01) -> dict:
+def _row(term: str, sign: bool, stars: bool | None, within: bool | None, cls="calibrated",
+         p_stars=None, coverage=None, reps=None) -> dict:
     r = dict.fromkeys(SCORECARD_FIELDS)
-    r.update(table="t3", term=term, published_coef=0.1, twin_coef=coef, twin_se=se, truth=truth,
-             sign_agrees=sign, stars_agree=stars, within_tolerance=within)
+    r.update(table="t3", column="c1", term=term, published_coef=0.1, twin_coef=0.1, twin_se=0.01,
+             sign_agrees=sign, stars_agree=stars, within_tolerance=within, p_stars=p_stars,
+             coverage=coverage, stars_agree_reps=reps)
+    r["class"] = cls
     return r
 
 
@@ -78,29 +81,47 @@ def _cells(html: str) -> list[list[str]]:
 
 def test_page_shows_the_scorecard_numbers_and_follows_the_file(tmp_path: Path) -> None:
     build = tmp_path / "build"
+    reps_a = "1" * 30 + "0" * 10          # agrees in 30 of 40 replications
+    reps_b = "0" * 20 + "1" * 20          # agrees in 20 of 40
     write_scorecard("industry-finance-ai", [
-        _row("DID", True, True, True, truth=0.1, coef=0.11, se=0.01),   # truth inside the CI
-        _row("Size", True, False, False, truth=0.5, coef=0.11, se=0.01),  # truth far outside
-        _row("Lev", False, None, None),                                 # direction only
+        _row("DID", True, True, True, p_stars=0.75, coverage=0.96, reps=reps_a),
+        _row("Size", True, False, False, cls="untargeted", p_stars=0.30, coverage=0.90,
+             reps=reps_b),
+        _row("Lev", False, False, None, cls="target"),   # shown in the chapter, never counted
     ], build_dir=build)
     src = _project(tmp_path)
     html = _build(src, build)
     rows = _cells(html)
-    assert rows[0][:4] == ["Chapter", "Published coefficients", "Sign agrees",
-                           "Stars agree"]
-    assert rows[1] == ["industry-finance-ai", "3", "2/3 (67%)", "1/2 (50%)",
-                       "1/2 (50%)", "1/2 (50%)", "—"]
-    assert rows[2][0] == "All chapters" and rows[2][1] == "3"
-    # the chapter name links to the chapter page
+    assert rows[0][:4] == ["Chapter", "Rows: target / calibrated / untargeted",
+                           "Sign agrees (observed)", "Stars agree (observed)"]
+    # expected = mean p_stars over the two scored rows; 95 % range of the per-replication share
+    # (shares: 1.0 x 20, 0.5 x 10 (reps 20-29: a=1, b=1 -> 1.0 ...)); coverage = mean 0.93
+    shares = scorecard.replication_shares(pd.DataFrame(
+        {"class": ["calibrated", "untargeted"], "stars_agree_reps": [reps_a, reps_b]}))
+    lo, hi = (f"{100 * x:.0f}%" for x in np.percentile(shares, [2.5, 97.5]))
+    assert rows[1] == ["industry-finance-ai", "1 / 1 / 1", "2/2 (100%)", "1/2 (50%)",
+                       f"52% [{lo}–{hi}] of 2", "93%", "1", "—"]
+    assert rows[2][0] == "All chapters" and rows[2][1] == "1 / 1 / 1"
+    # the chapter name links to the chapter page; the fragile row is named; the figure is there
     assert 'href="../notebooks/05_industry-finance-ai.html"' in html
+    assert "t3/c1/Size reproduces its published star class with probability 0.30" in html
+    assert 'src="data:image/png;base64,' in html
 
     # the chapter is executed again and writes new verdicts; nothing in the Sphinx sources changes
     write_scorecard("industry-finance-ai", [_row(t, True, True, True) for t in ("a", "b", "c", "d")],
                     build_dir=build)
-    rows = _cells(_build(src, build))
-    assert rows[1][:5] == ["industry-finance-ai", "4", "4/4 (100%)", "4/4 (100%)",
-                           "4/4 (100%)"]
-    assert rows[1][5] == "—"  # no truth in these rows
+    html = _build(src, build)
+    rows = _cells(html)
+    assert rows[1][:5] == ["industry-finance-ai", "0 / 4 / 0", "4/4 (100%)", "4/4 (100%)",
+                           "— (no design analysis)"]
+    assert "data:image/png" not in html and "Fragile published results" not in html
+
+
+def test_replication_shares_use_scored_rows_and_nested_replications() -> None:
+    f = pd.DataFrame({"class": ["calibrated", "untargeted", "target"],
+                      "stars_agree_reps": ["1-10", "00", "1111"]})
+    # replication 0: 1 and 0 -> 0.5; 1: '-' and 0 -> 0; 2: 1 -> 1; 3: 0 -> 0; target row ignored
+    np.testing.assert_allclose(scorecard.replication_shares(f), [0.5, 0.0, 1.0, 0.0])
 
 
 def test_page_without_scorecards_says_so_without_warning(tmp_path: Path) -> None:
@@ -121,13 +142,27 @@ def test_chapter_without_a_page_is_listed_without_a_link(tmp_path: Path) -> None
 def test_summarize_orders_by_slugs_and_drops_unregistered() -> None:
     frame = pd.DataFrame({
         "slug": ["industry-finance-ai", "template-paper", SLUGS[0]],
+        "table": ["t"] * 3, "term": ["a", "b", "c"],
+        "class": ["calibrated", "calibrated", "untargeted"],
         "sign_agrees": [True, True, False], "stars_agree": [None, True, True],
-        "within_tolerance": [True, True, None], "truth": [None, None, None],
-        "twin_coef": [0.1, 0.1, 0.1], "twin_se": [0.1, 0.1, 0.1],
+        "within_tolerance": [True, True, None],
     })
     out = scorecard.summarize(frame)
     assert out["slug"].tolist() == [SLUGS[0], "industry-finance-ai"]
     assert out.loc[0, "sign"] == (0, 1) and out.loc[1, "stars"] == (0, 0)
+    assert np.isnan(out.loc[0, "expected"]) and out.loc[0, "fragile"] == []
+
+
+def test_target_rows_never_count() -> None:
+    frame = pd.DataFrame({
+        "slug": ["industry-finance-ai"] * 3, "table": ["t"] * 3, "term": ["a", "b", "c"],
+        "class": ["target", "target", "calibrated"], "sign_agrees": [True, True, False],
+        "stars_agree": [True, True, False], "within_tolerance": [True, True, False],
+        "p_stars": [0.01, 0.02, 0.9],
+    })
+    r = scorecard.summarize(frame).iloc[0]
+    assert (r["sign"], r["stars"], r["tolerance"]) == ((0, 1), (0, 1), (0, 1))
+    assert r["expected"] == pytest.approx(0.9) and r["fragile"] == []
 
 
 def test_scorecard_page_is_read_last_and_always_outdated() -> None:

@@ -1,10 +1,21 @@
-"""The replication scorecard: a ``{scorecard}`` directive whose table is built from the chapters.
+"""The replication scorecard: a ``{scorecard}`` directive whose tables are built from the chapters.
 
-Every chapter writes the verdicts of its compare tables to ``<build folder>/scorecards/<slug>.json``
-(:func:`helpers.report.write_scorecard`; ``BUILD_DIR`` is ``_build`` or ``$AICHINA_BUILD_DIR``). The
-directive reads those files with :func:`helpers.report.read_scorecards` and emits one table row per
-chapter: published coefficients, how many agree in sign, in significance class and within tolerance,
-how many true parameters the twin recovers, the chapter's run time, and a link to the chapter.
+Every chapter writes the rows of its compare tables to ``<build folder>/scorecards/<slug>.json``
+(:func:`helpers.report.write_scorecard`; the build folder is ``_build`` or ``$AICHINA_BUILD_DIR``).
+Each row carries its class (``target``, ``calibrated``, ``untargeted``), its verdicts at the
+chapter's seed and, where the chapter ran the design analysis (:mod:`helpers.design`), the
+probabilities that a replication of the twin reproduces the published sign and star class, the
+coverage of the estimand and a string of per-replication star verdicts. The directive reads those
+files with :func:`helpers.report.read_scorecards` and emits
+
+* one summary table, a row per chapter: rows by class; observed agreement in sign and star class at
+  the chapter's seed on the *scored* rows (``calibrated`` and ``untargeted``; ``target`` rows are
+  shown in the chapters but never counted); the star agreement the design analysis expects, with the
+  central 95 % range of the agreement share over replications; the coverage of the estimand; the
+  number of fragile published results; the run time;
+* per chapter, the fragile published results (probability of reproducing their star class below one
+  half, even though the twin makes the published value true in population) and a figure of the
+  distribution of the star-agreement share over replications with the observed share marked.
 
 Two event handlers make the numbers current on every build:
 
@@ -24,11 +35,14 @@ Configuration (``sphinx: config:`` in ``book/_config.yml``): ``scorecard_docname
 
 from __future__ import annotations
 
+import base64
+import io
 import math
 import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from docutils import nodes
 from sphinx.addnodes import pending_xref
@@ -38,15 +52,17 @@ from sphinx.util.docutils import SphinxDirective
 
 HEADERS = (
     "Chapter",
-    "Published coefficients",
-    "Sign agrees",
-    "Stars agree",
-    "Within tolerance",
-    "Truth recovered",
+    "Rows: target / calibrated / untargeted",
+    "Sign agrees (observed)",
+    "Stars agree (observed)",
+    "Stars agree (expected, 95 % range)",
+    "Coverage of the estimand",
+    "Fragile results",
     "Run time (s)",
 )
-Z_95 = 1.959963984540054
-"""Normal quantile for the 95 % interval used by the truth-recovered count."""
+FRAGILE_BELOW = 0.5
+"""A published result is *fragile* when the design reproduces its star class with probability below
+this, although the twin makes the published value true in population."""
 
 
 def build_dir(app: Sphinx) -> Path:
@@ -64,19 +80,44 @@ def _count(values: pd.Series) -> tuple[int, int]:
     return sum(known), len(known)
 
 
-def _truth_recovered(rows: pd.DataFrame) -> tuple[int, int]:
-    """Rows whose true parameter lies in the twin's 95 % interval, out of rows that carry a truth."""
-    if "truth" not in rows or "twin_coef" not in rows or "twin_se" not in rows:
-        return 0, 0
-    sub = rows.dropna(subset=["truth", "twin_coef", "twin_se"])
-    hit = (sub["twin_coef"].astype(float) - sub["truth"].astype(float)).abs() <= Z_95 * sub[
-        "twin_se"
-    ].astype(float)
-    return int(hit.sum()), len(sub)
+def _col(rows: pd.DataFrame, name: str) -> pd.Series:
+    return rows[name] if name in rows else pd.Series([None] * len(rows), index=rows.index, dtype=object)
+
+
+def _scored(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows that count: every row whose class is not ``target``."""
+    return rows[_col(rows, "class").astype(object).ne("target").to_numpy()]
+
+
+def replication_shares(rows: pd.DataFrame) -> np.ndarray:
+    """Share of rows agreeing in star class in each replication of the design analysis.
+
+    Reads the ``stars_agree_reps`` strings of the scored rows (``1`` agrees, ``0`` differs, ``-``
+    not applicable). Rows may carry different numbers of replications: replication ``r`` counts the
+    rows that have it (the twins' redraws are nested, so replication ``r`` is the same draw in every
+    row).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"class": ["calibrated", "untargeted", "target"],
+    ...                   "stars_agree_reps": ["110", "10", "000"]})
+    >>> replication_shares(f).tolist()
+    [1.0, 0.5, 0.0]
+    """
+    reps = [r for r in _col(_scored(rows), "stars_agree_reps") if isinstance(r, str) and r]
+    if not reps:
+        return np.array([])
+    width = max(map(len, reps))
+    mat = np.full((len(reps), width), np.nan)
+    for i, r in enumerate(reps):
+        mat[i, : len(r)] = [np.nan if ch == "-" else float(ch) for ch in r]
+    with np.errstate(invalid="ignore"):
+        out = np.nanmean(mat, axis=0) if np.isfinite(mat).any() else np.array([])
+    return out[np.isfinite(out)]
 
 
 def summarize(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per slug with the counts the scorecard table shows.
+    """One row per slug with the numbers the scorecard table shows.
 
     Parameters
     ----------
@@ -87,34 +128,62 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``slug``, ``n``, and ``(k, m)`` pairs ``sign``, ``stars``, ``tolerance``, ``truth``: ``k``
-        rows pass out of ``m`` rows where the check applies. Slugs keep the order of
-        ``helpers.paths.SLUGS``; unregistered slugs (the chapter template) are left out.
+        ``slug``; ``n_target``, ``n_calibrated``, ``n_untargeted``, ``n_unclassed``; ``(k, m)`` pairs
+        ``sign``, ``stars``, ``tolerance`` over the scored rows (``k`` pass out of ``m`` where the
+        check applies; target rows never count); ``expected`` (mean probability of reproducing the
+        star class over the scored rows the design analysis covered, NaN without it), ``m_design``,
+        ``range`` (2.5 and 97.5 percentiles of the agreement share over replications, or None),
+        ``coverage`` (mean coverage of the estimand) and ``fragile`` (list of ``(row, p_stars)``).
+        Slugs keep the order of ``helpers.paths.SLUGS``; unregistered slugs are left out.
 
     Examples
     --------
-    >>> f = pd.DataFrame({"slug": ["industry-finance-ai"] * 2, "sign_agrees": [True, False],
-    ...                   "stars_agree": [True, None], "within_tolerance": [None, None],
-    ...                   "truth": [0.1, None], "twin_coef": [0.11, 0.2], "twin_se": [0.01, 0.1]})
-    >>> summarize(f).loc[0, ["n", "sign", "stars", "tolerance", "truth"]].tolist()
-    [2, (1, 2), (1, 1), (0, 0), (1, 1)]
+    >>> f = pd.DataFrame({"slug": ["industry-finance-ai"] * 3, "table": ["t"] * 3,
+    ...                   "term": ["a", "b", "m"], "class": ["calibrated", "untargeted", "target"],
+    ...                   "sign_agrees": [True, False, True], "stars_agree": [True, None, True],
+    ...                   "within_tolerance": [None, None, True], "p_stars": [0.9, 0.3, None]})
+    >>> r = summarize(f).iloc[0]
+    >>> r["sign"], r["stars"], round(float(r["expected"]), 2), r["fragile"]
+    ((1, 2), (1, 1), 0.6, [('t/b', 0.3)])
     """
     from helpers.paths import SLUGS
 
     out = []
     for slug in [s for s in SLUGS if s in set(frame.get("slug", []))]:
         rows = frame[frame["slug"] == slug]
+        cls = _col(rows, "class")
+        scored = _scored(rows)
+        p = pd.to_numeric(_col(scored, "p_stars"), errors="coerce")
+        cov = pd.to_numeric(_col(scored, "coverage"), errors="coerce")
+        shares = replication_shares(rows)
+        fragile = []
+        for r, pv in zip(scored.itertuples(index=False), p, strict=True):
+            if pd.notna(pv) and pv < FRAGILE_BELOW:
+                col = getattr(r, "column", None)
+                name = "/".join(str(x) for x in (r.table, col, r.term) if isinstance(x, str) and x)
+                fragile.append((name, float(pv)))
         out.append(
             {
                 "slug": slug,
-                "n": len(rows),
-                "sign": _count(rows.get("sign_agrees", pd.Series(dtype=object))),
-                "stars": _count(rows.get("stars_agree", pd.Series(dtype=object))),
-                "tolerance": _count(rows.get("within_tolerance", pd.Series(dtype=object))),
-                "truth": _truth_recovered(rows),
+                "n_target": int((cls == "target").sum()),
+                "n_calibrated": int((cls == "calibrated").sum()),
+                "n_untargeted": int((cls == "untargeted").sum()),
+                "n_unclassed": int((~cls.isin(["target", "calibrated", "untargeted"])).sum()),
+                "sign": _count(_col(scored, "sign_agrees")),
+                "stars": _count(_col(scored, "stars_agree")),
+                "tolerance": _count(_col(scored, "within_tolerance")),
+                "expected": float(p.mean()) if p.notna().any() else math.nan,
+                "m_design": int(p.notna().sum()),
+                "range": (tuple(float(x) for x in np.percentile(shares, [2.5, 97.5]))
+                          if shares.size >= 20 else None),
+                "shares": shares,
+                "coverage": float(cov.mean()) if cov.notna().any() else math.nan,
+                "fragile": fragile,
             }
         )
-    return pd.DataFrame(out, columns=["slug", "n", "sign", "stars", "tolerance", "truth"])
+    cols = ["slug", "n_target", "n_calibrated", "n_untargeted", "n_unclassed", "sign", "stars",
+            "tolerance", "expected", "m_design", "range", "shares", "coverage", "fragile"]
+    return pd.DataFrame(out, columns=cols)
 
 
 def _share(pair: tuple[int, int]) -> str:
@@ -148,13 +217,66 @@ def _row(cells: list[str | nodes.Node]) -> nodes.row:
     return row
 
 
+def _pct(x: float) -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.0f}%"
+
+
+def _expected(rec: Any) -> str:
+    if math.isnan(rec.expected):
+        return "— (no design analysis)"
+    rng = "" if rec.range is None else f" [{_pct(rec.range[0])}–{_pct(rec.range[1])}]"
+    return f"{_pct(rec.expected)}{rng} of {rec.m_design}"
+
+
+def distribution_figure(summary: pd.DataFrame) -> str | None:
+    """PNG (base64) of the star-agreement share over replications, one panel per chapter.
+
+    Returns None when no chapter carries per-replication verdicts.
+    """
+    have = [r for r in summary.itertuples(index=False) if len(r.shares) >= 20]
+    if not have:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(have), figsize=(2.6 * len(have) + 0.6, 2.4), sharey=False,
+                             squeeze=False, dpi=150)
+    for ax, r in zip(axes[0], have, strict=True):
+        ax.hist(r.shares, bins=np.linspace(0, 1, 21), color="#4477AA", alpha=0.85)
+        k, m = r.stars
+        if m:
+            ax.axvline(k / m, color="#CC3311", lw=2, label="observed")
+        ax.set_title(r.slug, fontsize=8)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("share of rows agreeing in stars", fontsize=7)
+        ax.tick_params(labelsize=7)
+    axes[0][0].set_ylabel("replications", fontsize=7)
+    axes[0][0].legend(fontsize=7, frameon=False, loc="upper left")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
 class ScorecardDirective(SphinxDirective):
-    """``{scorecard}``: the table of every chapter's verdicts, read from the scorecard files."""
+    """``{scorecard}``: every chapter's observed and expected agreement, read from the scorecard files."""
 
     has_content = False
 
+    def _name(self, slug: str) -> str | nodes.Node:
+        doc = _chapter_doc(self.env, slug)
+        if doc is None:
+            return slug
+        return pending_xref(
+            "", nodes.inline(text=slug), refdoc=self.env.docname, refdomain="std",
+            reftype="doc", reftarget="/" + doc, refexplicit=True, refwarn=True,
+        )
+
     def run(self) -> list[nodes.Node]:
-        """Read the scorecards and return the table (or a plain note when there are none)."""
+        """Read the scorecards and return the tables and figure (or a plain note when there are none)."""
         from helpers.report import read_scorecards
 
         folder = build_dir(self.env.app)
@@ -176,36 +298,54 @@ class ScorecardDirective(SphinxDirective):
         tbody = nodes.tbody()
         tgroup += tbody
         for rec in summary.itertuples(index=False):
-            doc = _chapter_doc(self.env, rec.slug)
-            if doc is None:
-                name: str | nodes.Node = rec.slug
-            else:
-                name = pending_xref(
-                    "", nodes.inline(text=rec.slug), refdoc=self.env.docname, refdomain="std",
-                    reftype="doc", reftarget="/" + doc, refexplicit=True, refwarn=True,
-                )
+            classes = f"{rec.n_target} / {rec.n_calibrated} / {rec.n_untargeted}"
+            if rec.n_unclassed:
+                classes += f" (+{rec.n_unclassed} unclassed)"
             tbody += _row(
                 [
-                    name,
-                    str(rec.n),
+                    self._name(rec.slug),
+                    classes,
                     _share(rec.sign),
                     _share(rec.stars),
-                    _share(rec.tolerance),
-                    _share(rec.truth),
-                    _runtime(self.env, doc),
+                    _expected(rec),
+                    _pct(rec.coverage),
+                    str(len(rec.fragile)),
+                    _runtime(self.env, _chapter_doc(self.env, rec.slug)),
                 ]
             )
-        total = [sum(p[i] for p in summary[c]) for c in ("sign", "stars", "tolerance", "truth")
-                 for i in (0, 1)]
+        total = [sum(p[i] for p in summary[c]) for c in ("sign", "stars") for i in (0, 1)]
         tbody += _row(
             [
                 nodes.strong(text="All chapters"),
-                str(int(summary["n"].sum())),
-                *(_share((total[2 * j], total[2 * j + 1])) for j in range(4)),
-                "",
+                " / ".join(str(int(summary[c].sum())) for c in
+                           ("n_target", "n_calibrated", "n_untargeted")),
+                _share((total[0], total[1])),
+                _share((total[2], total[3])),
+                "", "", str(int(summary["fragile"].map(len).sum())), "",
             ]
         )
-        return [table]
+        out: list[nodes.Node] = [table]
+        png = distribution_figure(summary)
+        if png is not None:
+            alt = ("Histograms, one per chapter, of the share of scored published rows whose star "
+                   "class a replication of the twin reproduces; a red line marks the share observed "
+                   "at the chapter's seed.")
+            out.append(nodes.raw("", f'<figure class="scorecard-figure"><img alt="{alt}" '
+                                     f'src="data:image/png;base64,{png}" style="max-width:100%"/>'
+                                     f"<figcaption>{alt}</figcaption></figure>", format="html"))
+        fragile = [(r.slug, f) for r in summary.itertuples(index=False) for f in r.fragile]
+        if fragile:
+            items = nodes.bullet_list()
+            for slug, (name, pv) in fragile:
+                para = nodes.paragraph()
+                para += self._name(slug)
+                para += nodes.Text(f": {name} reproduces its published star class with "
+                                   f"probability {pv:.2f}")
+                items += nodes.list_item("", para)
+            out += [nodes.paragraph(text="Fragile published results (probability of reproducing the "
+                                         f"star class below {FRAGILE_BELOW:g}, even with the published "
+                                         "value true in population):"), items]
+        return out
 
 
 def _always_outdated(

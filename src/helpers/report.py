@@ -317,6 +317,7 @@ def compare_table(
     effect: Mapping[str, float] | None = None,
     effect_note: Mapping[str, str] | None = None,
     design: pd.DataFrame | None = None,
+    replications: pd.DataFrame | None = None,
     n: int | None = None,
     r2: float | None = None,
     term_map: Mapping[str, str] | None = None,
@@ -345,6 +346,11 @@ def compare_table(
     design : pandas.DataFrame, optional
         Output of :func:`helpers.design.diagnose` for these terms (indexed by term or with a
         ``term`` column, named as the *published* terms); its :data:`DESIGN_FIELDS` are added.
+    replications : pandas.DataFrame, optional
+        Output of :func:`helpers.design.agreement` for these terms (``replication``, ``term``,
+        ``stars_agree``, ...): each row then carries ``stars_agree_reps``, one character per
+        replication (``1`` agrees, ``0`` differs, ``-`` not applicable), which the scorecard page
+        turns into the distribution of the agreement share over replications.
     n, r2 : optional
         The twin's sample size and R2 when ``twin`` is not a pyfixest fit (a fit gives its own;
         the adjusted R2 is used where the paper prints one, ``r2_kind: adj``).
@@ -485,6 +491,13 @@ def compare_table(
         if diag is not None:
             for f in DESIGN_FIELDS:
                 row[f] = diag.loc[term].get(f) if f in diag.columns else None
+        if replications is not None:
+            rep = replications[replications["term"] == term].sort_values("replication")
+            if rep.empty:
+                raise ValueError(f"compare_table: replications has no row for term {term!r}")
+            row["stars_agree_reps"] = "".join(
+                "-" if v is None or pd.isna(v) else ("1" if v else "0") for v in rep["stars_agree"]
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -964,13 +964,10 @@ class Twin:
         ValueError
             If ``R < 1``, or the twin's builder does not implement ``redraw``.
         """
-        import importlib
-
         if int(R) < 1:
             raise ValueError(f"redraw needs R >= 1, got {R}")
         seed = int(self.meta.get("seed", 0) if seed is None else seed)
-        module = importlib.import_module(f"helpers.twins.{self.slug.replace('-', '_')}")
-        fn = getattr(module, "redraw", None)
+        fn = getattr(self._builder(), "redraw", None)
         if fn is None:
             raise ValueError(f"the {self.slug} twin does not implement redraw(twin, R, seed) yet")
         out = fn(self, int(R), seed)
@@ -983,8 +980,13 @@ class Twin:
     @property
     def specs(self) -> tuple[Spec, ...]:
         """The builder module's declared baseline specifications (``SPECS``; empty if none)."""
+        return tuple(getattr(self._builder(), "SPECS", ()))
+
+    def _builder(self) -> Any:
+        """The module that built this twin: ``meta["builder"]`` (a module name), else
+        ``helpers.twins.<slug with underscores>``."""
         import importlib
 
-        module = importlib.import_module(f"helpers.twins.{self.slug.replace('-', '_')}")
-        return tuple(getattr(module, "SPECS", ()))
+        return importlib.import_module(
+            self.meta.get("builder") or f"helpers.twins.{self.slug.replace('-', '_')}")
 
