@@ -139,3 +139,66 @@ def test_bad_inputs_raise() -> None:
         G.select_cities(400)
     with pytest.raises(ValueError, match="not found"):
         G.find_cities(["不存在市"])
+
+
+# --------------------------------------------------------------------------------------------
+# the honest-twin interface: Spec, Twin.truth_for, Twin.redraw
+# --------------------------------------------------------------------------------------------
+def _fake_builder(monkeypatch, with_start: bool):
+    import sys
+    import types
+
+    mod = types.ModuleType("fake_twin_builder")
+
+    def draw(n, seed, r):
+        return np.random.default_rng([seed, r]).normal(size=n)
+
+    if with_start:
+        def redraw(twin, R, seed, start=0):
+            return {"y": np.column_stack([draw(len(twin.panel), seed, r) for r in range(start, start + R)])}
+    else:
+        def redraw(twin, R, seed):
+            return {"y": np.column_stack([draw(len(twin.panel), seed, r) for r in range(R)])}
+    mod.redraw = redraw
+    mod.SPECS = (E.Spec("t1/c1", "y ~ x", "iid", {"x": "x"}),)
+    monkeypatch.setitem(sys.modules, "fake_twin_builder", mod)
+    return E.Twin("x", pd.DataFrame({"y": [0.0] * 4, "x": [1.0, 2, 3, 4]}),
+                  meta={"seed": 7, "builder": "fake_twin_builder"})
+
+
+@pytest.mark.parametrize("with_start", [True, False])
+def test_redraw_is_nested_chunked_and_checked(monkeypatch, with_start: bool) -> None:
+    tw = _fake_builder(monkeypatch, with_start)
+    full = tw.redraw(6)["y"]
+    assert full.shape == (4, 6)
+    np.testing.assert_array_equal(tw.redraw(2, start=3)["y"], full[:, 3:5])
+    np.testing.assert_array_equal(tw.redraw(3)["y"], full[:, :3])
+    assert not np.array_equal(tw.redraw(3, seed=8)["y"], full[:, :3])
+    assert tw.specs[0].outcome == "y"
+    with pytest.raises(ValueError, match="does not redraw"):
+        tw.redraw(2, outcomes=["z"])
+    with pytest.raises(ValueError, match="R >= 1"):
+        tw.redraw(0)
+
+
+def test_redraw_without_a_builder_function_says_so() -> None:
+    tw = E.Twin("x", pd.DataFrame({"a": [1]}), meta={"builder": "helpers.twins.engine"})
+    with pytest.raises(ValueError, match="does not implement redraw"):
+        tw.redraw(1)
+
+
+def test_truth_for_splits_estimand_and_effect() -> None:
+    rows = {"t1/c1/x": {"estimand": 0.5, "effect": 0.2, "why": "spillovers"},
+            "t1/c1/z": {"estimand": 1.0}, "t1/c2/x": {"estimand": 9.0}}
+    out = E.Twin("x", pd.DataFrame({"a": [1]}), truth={"rows": rows}).truth_for("t1", "c1")
+    assert out == {"estimand": {"x": 0.5, "z": 1.0}, "effect": {"x": 0.2},
+                   "effect_note": {"x": "spillovers"}}
+
+
+def test_spec_rejects_malformed_keys_and_formulas() -> None:
+    with pytest.raises(ValueError, match="<table>/<column>"):
+        E.Spec("table3", "y ~ x", "iid", {"x": "x"})
+    with pytest.raises(ValueError, match="pyfixest formula"):
+        E.Spec("t/c", "y x", "iid", {"x": "x"})
+    with pytest.raises(ValueError, match="published terms"):
+        E.Spec("t/c", "y ~ x", "iid", {})

@@ -941,7 +941,8 @@ class Twin:
                 out["effect_note"][term] = str(val["why"])
         return out
 
-    def redraw(self, R: int, seed: int | None = None) -> dict[str, np.ndarray]:
+    def redraw(self, R: int, seed: int | None = None, *, start: int = 0,
+               outcomes: Sequence[str] | None = None) -> dict[str, np.ndarray]:
         """``R`` replications of the twin's random terms, holding the design fixed.
 
         Calls the builder module's ``redraw(twin, R, seed)`` (rule 4 in this module's docstring).
@@ -953,6 +954,11 @@ class Twin:
         seed : int, optional
             Default: the twin's own seed (``meta["seed"]``). Replication ``r`` uses
             ``numpy.random.default_rng([seed, r])``.
+        start : int, default 0
+            Index of the first replication: ``redraw(50, start=100)`` returns replications
+            100-149, the same columns as ``redraw(150)[:, 100:]`` (for large panels, in chunks).
+        outcomes : sequence of str, optional
+            Only these outcome columns (a builder that accepts ``outcomes`` skips the others).
 
         Returns
         -------
@@ -962,15 +968,31 @@ class Twin:
         Raises
         ------
         ValueError
-            If ``R < 1``, or the twin's builder does not implement ``redraw``.
+            If ``R < 1`` or ``start < 0``, an outcome is not redrawn by the twin, or the twin's
+            builder does not implement ``redraw``.
         """
-        if int(R) < 1:
-            raise ValueError(f"redraw needs R >= 1, got {R}")
+        import inspect
+
+        if int(R) < 1 or int(start) < 0:
+            raise ValueError(f"redraw needs R >= 1 and start >= 0, got R={R}, start={start}")
         seed = int(self.meta.get("seed", 0) if seed is None else seed)
         fn = getattr(self._builder(), "redraw", None)
         if fn is None:
             raise ValueError(f"the {self.slug} twin does not implement redraw(twin, R, seed) yet")
-        out = fn(self, int(R), seed)
+        params = inspect.signature(fn).parameters
+        kw: dict[str, Any] = {}
+        if "outcomes" in params and outcomes is not None:
+            kw["outcomes"] = list(outcomes)
+        if "start" in params:
+            out = fn(self, int(R), seed, start=int(start), **kw)
+        else:  # a builder without chunking: draw the first start + R and keep the last R
+            out = fn(self, int(start) + int(R), seed, **kw)
+            out = {k: v[:, int(start):] for k, v in out.items()}
+        if outcomes is not None:
+            absent = [o for o in outcomes if o not in out]
+            if absent:
+                raise ValueError(f"{self.slug}.redraw does not redraw {absent}; it redraws {sorted(out)}")
+            out = {k: out[k] for k in outcomes}
         for name, arr in out.items():
             if not isinstance(arr, np.ndarray) or arr.ndim != 2 or arr.shape[1] != int(R):
                 raise ValueError(f"{self.slug}.redraw returned {name!r} with shape "
