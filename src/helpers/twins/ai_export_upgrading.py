@@ -1090,6 +1090,10 @@ def _truth_rows(twin: E.Twin, tr: dict[str, Any]) -> dict[str, dict[str, Any]]:
             elif fit_term == "Innovation":
                 row.update(effect=float(tr["b_innovation"]))
             rows[f"{spec.key}/{pub_term}"] = row
+    # the same specification under other published labels: Table 2 col 6 adds a 2008-09 dummy that the
+    # year effects absorb, and Table 6 col 1 repeats the baseline
+    for alias in ("table2/col6/Robot", "table6/col1/Robot"):
+        rows[alias] = dict(rows["table1/col4/Robot"])
     return rows
 
 
