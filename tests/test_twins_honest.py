@@ -122,10 +122,7 @@ def test_no_forcing_across_seeds(slug: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("slug", SLUGS)
 def test_redraws_center_on_the_estimand(slug: str) -> None:
-    try:
-        from helpers.design import diagnose, fit_many
-    except ImportError:  # until helpers.design lands on main: a plain refit loop (slow, same numbers)
-        pytest.skip("helpers.design is not merged yet")
+    from helpers.design import diagnose, fit_many
 
     module = _module(slug)
     twin = _twin(slug, None)
