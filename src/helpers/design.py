@@ -35,6 +35,7 @@ averaged quantity over :math:`\sqrt m`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,7 +45,7 @@ from scipy import stats
 
 from helpers.report import _published_row, agreement_flags
 
-__all__ = ["agreement", "diagnose", "fit_many", "refit_many"]
+__all__ = ["ManyDesign", "agreement", "diagnose", "fit_many", "prepare_many", "refit_many"]
 
 _CHUNK_CELLS = 2_000_000
 """Outcome columns are processed in chunks of about this many cells (n x columns)."""
@@ -410,11 +411,13 @@ def fit_many(
     >>> bool(np.isclose(res["se"].iloc[2], fit.se()["x"], rtol=1e-8))
     True
     """
-    import pyfixest as pf
+    Yall = _outcome_block(outcomes, len(data))
+    design = prepare_many(data.assign(**{_parse_formula(formula): Yall[:, 0]}), formula, vcov=vcov)
+    return design.fit(Yall)
 
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"fit_many: data must be a pandas DataFrame, got {type(data).__name__}")
-    lhs = _parse_formula(formula)
+
+def _outcome_block(outcomes: Any, n: int) -> np.ndarray:
+    """Check an n x R outcome block (shape, dtype, one NaN pattern) and return it as float64."""
     Yall = np.asarray(outcomes)
     if Yall.ndim == 1:
         raise ValueError(
@@ -423,20 +426,116 @@ def fit_many(
         )
     if Yall.ndim != 2 or Yall.shape[1] == 0:
         raise ValueError(f"fit_many: outcomes must be a 2-D array n x R, got shape {Yall.shape}")
-    if Yall.shape[0] != len(data):
+    if Yall.shape[0] != n:
         raise ValueError(
-            f"fit_many: outcomes has {Yall.shape[0]} rows but data has {len(data)}; rows must be "
-            "aligned"
+            f"fit_many: outcomes has {Yall.shape[0]} rows but data has {n}; rows must be aligned"
         )
     if not np.issubdtype(Yall.dtype, np.number):
         raise ValueError(f"fit_many: outcomes must be numeric, got dtype {Yall.dtype}")
     Yall = Yall.astype(np.float64, copy=False)
     _check_nan_pattern(Yall)
-    vc = _check_vcov(vcov, data)
-    R = Yall.shape[1]
+    return Yall
 
-    # one pyfixest fit fixes the sample, the coefficients and the small-sample factors
-    template = data.reset_index(drop=True).assign(**{lhs: Yall[:, 0]})
+
+@dataclass
+class ManyDesign:
+    """One OLS design, prepared once, that :meth:`fit` applies to any number of outcome blocks.
+
+    Made by :func:`prepare_many`; :func:`fit_many` is ``prepare_many(...).fit(Y)``. Preparing costs
+    one pyfixest fit; each :meth:`fit` costs only sparse products over the block, so a design
+    analysis that draws its replications in chunks prepares once per specification.
+    """
+
+    formula: str
+    vcov: Any
+    n_data: int
+    y_missing: np.ndarray
+    rows: np.ndarray
+    names: list[str]
+    Xt: np.ndarray
+    bread: np.ndarray
+    proj: Any
+    vtype: str
+    cl: np.ndarray | None
+    ssc: float
+    df_t: float
+
+    def fit(self, outcomes: Any, *, first_replication: int = 0) -> pd.DataFrame:
+        """Estimates, SEs and p-values for every column of ``outcomes`` (n x R, aligned with data).
+
+        ``first_replication`` numbers the columns (``first_replication``, ...), for chunks.
+        Outcome values must be missing exactly where the prepared data's outcome was missing.
+        """
+        Yall = _outcome_block(outcomes, self.n_data)
+        miss = np.isnan(Yall[:, 0])
+        if not np.array_equal(miss, self.y_missing):
+            raise ValueError(
+                f"fit_many: the outcomes miss {int(miss.sum())} rows, the prepared design's outcome "
+                f"missed {int(self.y_missing.sum())}; prepare the design with an outcome that is "
+                "missing in the same rows"
+            )
+        R, k = Yall.shape[1], len(self.names)
+        proj, cl = self.proj, self.cl
+        if proj is None or proj.mode != "map":
+            # bound the sums block (one row per cluster x coefficient and per fixed-effect level)
+            n_sums = k * (int(cl.max()) + 1 if cl is not None else 1)
+            n_sums += sum(proj.levels) if proj is not None else 0
+            step = max(1, _SUMS_CELLS // n_sums)
+            beta, var = np.empty((k, R)), np.empty((k, R))
+            for start in range(0, R, step):
+                sl = slice(start, start + step)
+                beta[:, sl], var[:, sl] = _fast_path(Yall[:, sl], self.rows, self.Xt, self.bread,
+                                                     proj, self.vtype, cl)
+        else:
+            beta, var = _explicit(Yall, self.rows, self.Xt, self.bread, proj, self.vtype, cl)
+        var *= self.ssc
+        se = np.sqrt(var)
+        tstat = beta / se
+        pvalue = 2 * (1 - stats.t.cdf(np.abs(tstat), self.df_t))  # pyfixest's expression
+        out = pd.DataFrame(
+            {
+                "replication": np.repeat(np.arange(first_replication, first_replication + R), k),
+                "term": np.tile(np.array(self.names, dtype=object), R),
+                "estimate": beta.T.ravel(),
+                "se": se.T.ravel(),
+                "tstat": tstat.T.ravel(),
+                "pvalue": pvalue.T.ravel(),
+                "df": self.df_t,
+            }
+        )
+        out.attrs.update({"nobs": len(self.rows), "vcov": self.vcov, "formula": self.formula})
+        return out
+
+
+def prepare_many(data: pd.DataFrame, formula: str, *, vcov: str | Mapping[str, str] | None = None
+                 ) -> ManyDesign:
+    """Prepare the design of :func:`fit_many` once; ``.fit(Y)`` then fits outcome blocks.
+
+    ``data`` must hold the formula's outcome column: its missing rows (with those of the regressors,
+    fixed effects and clusters, and pyfixest's singletons) define the sample, and its values are
+    fitted once by pyfixest to check the fast path.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"x": rng.normal(size=100), "g": np.repeat(np.arange(10), 10)})
+    >>> df["y"] = df["x"] + rng.normal(size=100)
+    >>> d = prepare_many(df, "y ~ x | g", vcov={"CRV1": "g"})
+    >>> Y = rng.normal(size=(100, 4))
+    >>> a = d.fit(Y[:, :2]); b = d.fit(Y[:, 2:], first_replication=2)
+    >>> bool(np.allclose(pd.concat([a, b])["estimate"], fit_many(df, "y ~ x | g", Y, vcov={"CRV1": "g"})["estimate"]))
+    True
+    """
+    import pyfixest as pf
+
+    if not isinstance(data, pd.DataFrame):
+        raise ValueError(f"fit_many: data must be a pandas DataFrame, got {type(data).__name__}")
+    lhs = _parse_formula(formula)
+    if lhs not in data.columns:
+        raise ValueError(f"prepare_many: data has no outcome column {lhs!r} (the formula's left side)")
+    y0 = _outcome_block(data[[lhs]].to_numpy(dtype=float), len(data))
+    vc = _check_vcov(vcov, data)
+    template = data.reset_index(drop=True)
     try:
         fit0 = pf.feols(formula, template, vcov=vc)
     except Exception as err:  # pyfixest's own message names the problem
@@ -446,7 +545,6 @@ def fit_many(
     rows = np.asarray(fit0._Y_untransformed.index, dtype=np.int64)
     names = [str(c) for c in fit0._coefnames]
     X = np.asarray(fit0._X, dtype=np.float64)  # pyfixest-demeaned; M_D of it is exact
-    N, k = len(rows), X.shape[1]
     if fit0._has_fixef:
         fe_codes = fit0._fe.to_numpy()
         proj: _FixedEffects | None = _FixedEffects(
@@ -456,53 +554,22 @@ def fit_many(
     else:
         proj = None
         Xt = X
-    XtX = Xt.T @ Xt
-    bread = np.linalg.inv(XtX)
-    ssc = float(np.asarray(fit0._ssc).ravel()[0])
-    df_t = float(fit0._df_t)
+    bread = np.linalg.inv(Xt.T @ Xt)
     vtype = "CRV1" if isinstance(vc, dict) else ("hetero" if vc in ("hetero", "HC1") else "iid")
-    cl = None
-    if vtype == "CRV1":
-        cl = pd.factorize(template[vc["CRV1"]].to_numpy()[rows])[0]
-
-    if proj is None or proj.mode != "map":
-        # bound the sums block (one row per cluster x coefficient and per fixed-effect level)
-        n_sums = k * (int(cl.max()) + 1 if cl is not None else 1)
-        n_sums += sum(proj.levels) if proj is not None else 0
-        step = max(1, _SUMS_CELLS // n_sums)
-        if step >= R:
-            beta, var = _fast_path(Yall, rows, Xt, bread, proj, vtype, cl)
-        else:
-            beta, var = np.empty((k, R)), np.empty((k, R))
-            for start in range(0, R, step):
-                sl = slice(start, start + step)
-                beta[:, sl], var[:, sl] = _fast_path(Yall[:, sl], rows, Xt, bread, proj, vtype, cl)
-    else:
-        beta, var = _explicit(Yall, rows, Xt, bread, proj, vtype, cl)
-    var *= ssc
-
-    # guard against a change in pyfixest internals: column 0 must reproduce its own fit
-    ref = fit0.coef().to_numpy()
-    if not np.allclose(beta[:, 0], ref, rtol=1e-6, atol=1e-6 * float(np.abs(ref).max() + 1)):
-        raise RuntimeError(
-            "fit_many: the fast path disagrees with pyfixest on column 0; please report this"
-        )
-    se = np.sqrt(var)
-    tstat = beta / se
-    pvalue = 2 * (1 - stats.t.cdf(np.abs(tstat), df_t))  # pyfixest's expression
-    out = pd.DataFrame(
-        {
-            "replication": np.repeat(np.arange(R), k),
-            "term": np.tile(np.array(names, dtype=object), R),
-            "estimate": beta.T.ravel(),
-            "se": se.T.ravel(),
-            "tstat": tstat.T.ravel(),
-            "pvalue": pvalue.T.ravel(),
-            "df": df_t,
-        }
+    cl = pd.factorize(template[vc["CRV1"]].to_numpy()[rows])[0] if vtype == "CRV1" else None
+    design = ManyDesign(
+        formula=formula, vcov=vc, n_data=len(data), y_missing=np.isnan(y0[:, 0]), rows=rows,
+        names=names, Xt=Xt, bread=bread, proj=proj, vtype=vtype, cl=cl,
+        ssc=float(np.asarray(fit0._ssc).ravel()[0]), df_t=float(fit0._df_t),
     )
-    out.attrs.update({"nobs": N, "vcov": vc, "formula": formula})
-    return out
+    # guard against a change in pyfixest internals: the fast path must reproduce pyfixest's own fit
+    ref = fit0.coef().to_numpy()
+    got = design.fit(y0)["estimate"].to_numpy()
+    if not np.allclose(got, ref, rtol=1e-6, atol=1e-6 * float(np.abs(ref).max() + 1)):
+        raise RuntimeError(
+            "fit_many: the fast path disagrees with pyfixest on the prepared outcome; please report this"
+        )
+    return design
 
 
 # --------------------------------------------------------------------------------------------

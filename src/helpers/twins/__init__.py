@@ -3,7 +3,7 @@
 Public interface
 ----------------
 ``load_twin(slug, scale="full", seed=None)``  build a paper's twin (:class:`Twin`); warns "simulated"
-``load_panel(slug, path)``                    read and check a real-data file against
+``load_panel(slug, path, rename=None)``       read and check a real-data file (CSV, .xlsx, .dta, .parquet) against
                                               ``data/<slug>/schema.yml``
 ``Twin``                                      the result: ``panel``, ``raw``, ``truth``, ``meta``, ``describe()``
 ``twin_banner(slug_or_twin)``                 the admonition each chapter shows (Markdown string;
