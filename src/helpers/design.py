@@ -49,7 +49,7 @@ __all__ = ["ManyDesign", "agreement", "diagnose", "fit_many", "prepare_many", "r
 
 _CHUNK_CELLS = 2_000_000
 """Outcome columns are processed in chunks of about this many cells (n x columns)."""
-_SUMS_CELLS = 8_000_000
+_SUMS_CELLS = 40_000_000
 """Largest block of per-level sums (levels x columns) the fast path holds at once."""
 _MAX_DENSE_LEVELS = 3_000
 """Largest number of levels of the smaller fixed effects for the exact (Schur) projection;
@@ -199,27 +199,32 @@ def _score_rows(k: int, G: int, cl: np.ndarray) -> np.ndarray:
     return np.add.outer(np.arange(k) * G, cl).ravel()
 
 
-def _fast_path(
-    Yall: np.ndarray,
+@dataclass
+class _FastPlan:
+    """The outcome-independent pieces of :func:`_fast_path`, built once per design."""
+
+    N: int
+    k: int
+    G: int
+    G1: int
+    M: Any
+    C: np.ndarray | None
+    BD1: Any
+    BDr: Any
+    D: Any
+    XX: np.ndarray | None
+
+
+def _fast_plan(
+    ntot: int,
     rows: np.ndarray,
     Xt: np.ndarray,
-    bread: np.ndarray,
     proj: _FixedEffects | None,
     vtype: str,
     cl: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    r"""Coefficients and variances (before the small-sample factor) from one sparse pass.
-
-    One stacked sparse product with the outcome block gives :math:`\tilde X' y` (per cluster
-    for CRV1: :math:`B y` with :math:`B_{(a,g),i} = \tilde x_{ia}1[i\in g]`), the group sums
-    :math:`S_1 y` of the largest fixed effect and :math:`D_r' y` of the others. From them the
-    fixed-effect coefficients :math:`a_1, a_r` of the normal equations follow (Schur complement),
-    so :math:`M_D y = y - D_1 a_1 - D_r a_r`. CRV1 needs no residuals: the cluster score is
-    :math:`s_{ga} = (By)_{ga} - (B D_1 a_1)_{ga} - (B D_r a_r)_{ga} - (X_g'X_g\beta)_a`. iid and
-    hetero form the residuals :math:`y - D a - \tilde X\beta` chunk by chunk.
-    """
+) -> _FastPlan:
+    """Build the sparse operators of :func:`_fast_path` (they depend on the design only)."""
     N, k = Xt.shape
-    ntot, R = Yall.shape
     if vtype == "CRV1":
         G = int(cl.max()) + 1
         srow = _score_rows(k, G, cl)
@@ -227,6 +232,7 @@ def _fast_path(
         G = 1
         srow = np.repeat(np.arange(k), N)
     mats = [sp.csr_matrix((Xt.T.ravel(), (srow, np.tile(rows, k))), shape=(k * G, ntot))]
+    G1 = 0
     if proj is not None:
         G1 = proj.levels[0]
         n_fe_rest = len(proj.rest)
@@ -239,15 +245,7 @@ def _fast_path(
                 )
             )
     M = sp.vstack(mats, format="csr")
-    P = M @ np.ascontiguousarray(Yall)
-    By = P[: k * G]
-    beta = bread @ By.reshape(k, G, R).sum(axis=1)
-    a1 = ar = None
-    if proj is not None:
-        a1 = P[k * G : k * G + G1] / proj.count1[:, None]
-        if proj.mode == "schur":
-            ar = proj.Apinv @ (P[k * G + G1 :] - proj.S1Dr.T @ a1)
-            a1 = a1 - proj.S1Dr_scaled @ ar
+    C = BD1 = BDr = D = XX = None
     if vtype == "CRV1":
         # C: per cluster X_g'X_g stacked (k*G x k)
         C = np.zeros((k * G, k))
@@ -255,11 +253,10 @@ def _fast_path(
             C[:, b] = np.bincount(
                 srow, weights=np.tile(Xt[:, b], k) * Xt.T.ravel(), minlength=k * G
             )
-        scores = By - C @ beta
         if proj is not None:
             BD1 = sp.csr_matrix((Xt.T.ravel(), (srow, np.tile(proj.g1, k))), shape=(k * G, G1))
-            scores -= BD1 @ a1
-            if ar is not None:
+            if proj.mode == "schur":
+                n_fe_rest = len(proj.rest)
                 BDr = sp.csr_matrix(
                     (
                         np.tile(Xt.T.ravel(), n_fe_rest),
@@ -270,27 +267,69 @@ def _fast_path(
                     ),
                     shape=(k * G, proj.Dr.shape[1]),
                 )
-                scores -= BDr @ ar
-        s = scores.reshape(k, G, R)
-        meat = np.einsum("agr,bgr->rab", s, s)
+    else:
+        if proj is not None:
+            D = (proj.S1.T.tocsr() if proj.mode != "schur"
+                 else sp.hstack([proj.S1.T, proj.Dr], format="csr"))
+        if vtype == "hetero":
+            XX = np.einsum("ia,ib->iab", Xt, Xt).reshape(N, k * k)
+    return _FastPlan(N=N, k=k, G=G, G1=G1, M=M, C=C, BD1=BD1, BDr=BDr, D=D, XX=XX)
+
+
+def _fast_path(
+    Yall: np.ndarray,
+    rows: np.ndarray,
+    Xt: np.ndarray,
+    bread: np.ndarray,
+    proj: _FixedEffects | None,
+    vtype: str,
+    plan: _FastPlan,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Coefficients and variances (before the small-sample factor) from one sparse pass.
+
+    One stacked sparse product with the outcome block gives :math:`\tilde X' y` (per cluster
+    for CRV1: :math:`B y` with :math:`B_{(a,g),i} = \tilde x_{ia}1[i\in g]`), the group sums
+    :math:`S_1 y` of the largest fixed effect and :math:`D_r' y` of the others. From them the
+    fixed-effect coefficients :math:`a_1, a_r` of the normal equations follow (Schur complement),
+    so :math:`M_D y = y - D_1 a_1 - D_r a_r`. CRV1 needs no residuals: the cluster score is
+    :math:`s_{ga} = (By)_{ga} - (B D_1 a_1)_{ga} - (B D_r a_r)_{ga} - (X_g'X_g\beta)_a`. iid and
+    hetero form the residuals :math:`y - D a - \tilde X\beta` chunk by chunk. The operators come
+    from :func:`_fast_plan`, built once per design.
+    """
+    N, k, G, G1 = plan.N, plan.k, plan.G, plan.G1
+    R = Yall.shape[1]
+    P = plan.M @ np.ascontiguousarray(Yall)
+    By = P[: k * G]
+    beta = bread @ By.reshape(k, G, R).sum(axis=1)
+    a1 = ar = None
+    if proj is not None:
+        a1 = P[k * G : k * G + G1] / proj.count1[:, None]
+        if proj.mode == "schur":
+            ar = proj.Apinv @ (P[k * G + G1 :] - proj.S1Dr.T @ a1)
+            a1 = a1 - proj.S1Dr_scaled @ ar
+    if vtype == "CRV1":
+        scores = By - plan.C @ beta
+        if proj is not None:
+            scores -= plan.BD1 @ a1
+            if ar is not None:
+                scores -= plan.BDr @ ar
+        s = np.ascontiguousarray(scores.reshape(k, G, R).transpose(2, 0, 1))  # R x k x G
+        meat = s @ s.transpose(0, 2, 1)                                     # batched BLAS: R x k x k
         return beta, np.einsum("ab,rbc,ca->ar", bread, meat, bread)
     # iid / hetero: residuals chunk by chunk
     if proj is not None:
-        D = proj.S1.T.tocsr() if ar is None else sp.hstack([proj.S1.T, proj.Dr], format="csr")
         fe_coef = a1 if ar is None else np.vstack([a1, ar])
-    if vtype == "hetero":
-        XX = np.einsum("ia,ib->iab", Xt, Xt).reshape(N, k * k)
     var = np.empty((k, R))
     step = max(1, _CHUNK_CELLS // max(N, 1))
     for start in range(0, R, step):
         sl = slice(start, start + step)
         E = Yall[rows, sl] - Xt @ beta[:, sl]
         if proj is not None:
-            E -= D @ fe_coef[:, sl]
+            E -= plan.D @ fe_coef[:, sl]
         if vtype == "iid":
             var[:, sl] = np.diag(bread)[:, None] * (np.einsum("ir,ir->r", E, E) / (N - 1))
         else:
-            meat = ((E * E).T @ XX).reshape(-1, k, k)
+            meat = ((E * E).T @ plan.XX).reshape(-1, k, k)
             var[:, sl] = np.einsum("ab,rbc,ca->ar", bread, meat, bread)
     return beta, var
 
@@ -459,6 +498,7 @@ class ManyDesign:
     cl: np.ndarray | None
     ssc: float
     df_t: float
+    plan: _FastPlan | None = None
 
     def fit(self, outcomes: Any, *, first_replication: int = 0) -> pd.DataFrame:
         """Estimates, SEs and p-values for every column of ``outcomes`` (n x R, aligned with data).
@@ -477,6 +517,8 @@ class ManyDesign:
         R, k = Yall.shape[1], len(self.names)
         proj, cl = self.proj, self.cl
         if proj is None or proj.mode != "map":
+            if self.plan is None:
+                self.plan = _fast_plan(self.n_data, self.rows, self.Xt, proj, self.vtype, cl)
             # bound the sums block (one row per cluster x coefficient and per fixed-effect level)
             n_sums = k * (int(cl.max()) + 1 if cl is not None else 1)
             n_sums += sum(proj.levels) if proj is not None else 0
@@ -485,7 +527,7 @@ class ManyDesign:
             for start in range(0, R, step):
                 sl = slice(start, start + step)
                 beta[:, sl], var[:, sl] = _fast_path(Yall[:, sl], self.rows, self.Xt, self.bread,
-                                                     proj, self.vtype, cl)
+                                                     proj, self.vtype, self.plan)
         else:
             beta, var = _explicit(Yall, self.rows, self.Xt, self.bread, proj, self.vtype, cl)
         var *= self.ssc
