@@ -254,10 +254,38 @@ def test_full_dvar_rebuilds_from_transactions(full: Twin) -> None:
 
 
 @pytest.mark.slow
-def test_baseline_recovers_the_true_effect_within_2_se(full: Twin) -> None:
+def test_baseline_recovers_the_true_effect_within_3_5_se(full: Twin) -> None:
     fit = pf.feols("DVAR ~ Robot + " + " + ".join(CONTROLS) + " | firm_id+year", full.panel,
                    vcov={"CRV1": "firm_id"}, fixef_rm="none")
     b, se = fit.coef()["Robot"], fit.se()["Robot"]
     assert fit._N == 416_403
-    assert abs(b - full.truth["beta_baseline"]) < 2 * se
+    assert abs(b - full.truth["beta_baseline"]) < 3.5 * se  # fails by chance once in 2,000 seeds
     assert b / se > 2.58  # Table 1 col 4: ***
+
+
+def test_redraws_average_to_the_expected_outcomes() -> None:
+    """E[redrawn outcome] = expected_outcomes(): the estimands rest on it (known answer, 400 draws)."""
+    t = A.build("quick", seed=5)
+    ex = A.expected_outcomes(t)
+    ys = t.redraw(400, seed=9)
+    for name in ("DVAR", "Profitability", "Innovation", "Gap"):
+        y, e = ys[name], ex[name]
+        ok = ~np.isnan(e)
+        dev = y[ok].mean(axis=1) - e[ok]               # per row: mean of 400 draws minus expectation
+        se = y[ok].std(axis=1, ddof=1) / np.sqrt(y.shape[1])
+        z = dev.mean() / np.sqrt(np.mean(se**2) / ok.sum())  # rows independent enough for a loose bound
+        assert abs(z) < 4, (name, z)
+        assert np.mean(np.abs(dev) <= 3.5 * se + 1e-12) > 0.97, name
+    np.testing.assert_array_equal(np.isnan(ys["Innovation"][:, 0]), np.isnan(ex["Innovation"]))
+
+
+def test_estimand_rows_cover_every_spec_and_effects_are_the_own_robot_effect() -> None:
+    t = A.build("quick", seed=5)
+    rows = t.truth["rows"]
+    for spec in A.SPECS:
+        for term in spec.terms:
+            assert f"{spec.key}/{term}" in rows
+    base = rows["table1/col4/Robot"]
+    # own effect: 0.3 of the composite slope, attenuated by the bounds; well below the estimand
+    assert 0 < base["effect"] < 0.5 * base["estimand"]
+    assert rows["table6/col2/Robot"]["effect"] == pytest.approx(0.0079)
