@@ -170,3 +170,10 @@ def test_classify_known_answers_and_errors():
         classify(y, k=12)
     with pytest.raises(ValueError, match="NaN"):
         classify([1.0, np.nan, 2.0], k=2)
+
+
+def test_class_bounds_of_counts_print_as_integers():
+    from helpers.maps import _fmt
+
+    assert [_fmt(v) for v in (0, 1.0, 6.0, 156.0, 1810.0, 0.5, 12.5, 0.034)] == [
+        "0", "1", "6", "156", "1,810", "0.50", "12.5", "0.034"]

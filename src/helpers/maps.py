@@ -225,10 +225,10 @@ def _fmt(v: float) -> str:
     if v == 0:
         return "0"
     a = abs(v)
-    if a >= 1000:
+    if a >= 1000 or float(v).is_integer():  # counts: "1 – 6", not "1.00 – 6.00"
         return f"{v:,.0f}"
     if a >= 10:
-        return f"{v:.0f}" if float(v).is_integer() else f"{v:.1f}"
+        return f"{v:.1f}"
     return f"{v:.2g}" if a < 0.1 else f"{v:.2f}"
 
 
