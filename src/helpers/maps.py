@@ -240,6 +240,9 @@ def _wrap(text: str, width: int = 26) -> str:
 def _class_labels(y: np.ndarray, yb: np.ndarray, bins: np.ndarray) -> list[str]:
     lows = np.r_[y.min(), bins[:-1]]
     counts = np.bincount(yb, minlength=bins.size)
+    if np.all(np.mod(y, 1) == 0):  # counts: classes (lo, hi] hold the integers floor(lo) + 1 .. floor(hi)
+        bins = np.floor(bins)
+        lows = np.r_[y.min(), bins[:-1] + 1]
     return [f"{_fmt(lo)} – {_fmt(hi)} ({n})" for lo, hi, n in zip(lows, bins, counts, strict=True)]
 
 
