@@ -136,7 +136,17 @@ def convert(nb: dict) -> Report:
         if cell["cell_type"] != "code":
             continue
         text = _src(cell)
-        new = re.sub(r"^from myst_nb import glue\s*$", "from helpers.book import glue", text, flags=re.M)
+        new = text
+        if re.search(r"^from myst_nb import glue[ \t]*$", text, flags=re.M):
+            first_helpers = re.search(r"^from helpers\.\w+ import", text, flags=re.M)
+            if first_helpers:  # keep the import block sorted (ruff's isort): first-party group
+                new = re.sub(r"^from myst_nb import glue[ \t]*\n", "", text, flags=re.M)
+                at = re.search(r"^from helpers\.\w+ import", new, flags=re.M).start()
+                new = new[:at] + "from helpers.book import glue\n" + new[at:]
+            else:
+                new = re.sub(r"^from myst_nb import glue[ \t]*$", "from helpers.book import glue",
+                             text, flags=re.M)
+                report.left.append("run `ruff check --fix --select I` on the notebook (imports)")
         if new != text:
             _set_src(cell, new)
             report.changed.append("glue imported from helpers.book")

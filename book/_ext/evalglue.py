@@ -72,7 +72,7 @@ class EvalGlueRole:
     def __init__(self, fallback: Any) -> None:
         self.fallback = fallback  # myst-nb's role, used in the inline execution mode
 
-    def __call__(self, name, rawtext, text, lineno, inliner, options=None, content=()):  # noqa: ANN001, ANN204
+    def __call__(self, name, rawtext, text, lineno, inliner, options=None, content=()):
         from myst_nb.ext.glue.roles import PasteTextRole
 
         document = inliner.document
