@@ -4,6 +4,7 @@ Run once per chapter (idempotent; a second run changes nothing)::
 
     python tools/reading.py notebooks/01_bigdata-innovation-fusion.ipynb          # rewrite in place
     python tools/reading.py --check notebooks/*.ipynb                             # list what is left
+    python tools/reading.py book/primers/*.md        # MyST text notebooks: glue import and roles only
 
 What it does to a notebook:
 
@@ -209,6 +210,44 @@ def convert(nb: dict) -> Report:
     return report
 
 
+CODE_CELL = re.compile(r"^(?P<fence>`{3,})\{code-cell\}.*?^(?P=fence)[ \t]*$", re.M | re.S)
+
+
+def convert_myst(text: str) -> tuple[str, Report]:
+    r"""Convert a MyST markdown notebook (``.md`` with ``{code-cell}`` blocks): glue import and roles.
+
+    Figures stay ``{glue:figure}`` (their options would have to move into the code cell's YAML
+    header); they are listed in the report.
+
+    Examples
+    --------
+    >>> md = "```{code-cell} ipython3\nfrom myst_nb import glue\n```\nIt is {glue:text}`x:.2f`.\n"
+    >>> convert_myst(md)[0]
+    '```{code-cell} ipython3\nfrom helpers.book import glue\n```\nIt is {eval}`f"{x:.2f}"`.\n'
+    """
+    report = Report()
+    out, last = [], 0
+    for m in CODE_CELL.finditer(text):
+        prose = text[last:m.start()]
+        new_prose = ROLE.sub(lambda r: _eval_role(r, report), prose)
+        if new_prose != prose:
+            report.changed.append(f"{len(ROLE.findall(prose)) - len(ROLE.findall(new_prose))} glue role(s) -> {{eval}}")
+        code = m.group(0)
+        new_code = re.sub(r"^from myst_nb import glue[ \t]*$", "from helpers.book import glue", code, flags=re.M)
+        if new_code != code:
+            report.changed.append("glue imported from helpers.book")
+        out += [new_prose, new_code]
+        last = m.end()
+    tail = text[last:]
+    new_tail = ROLE.sub(lambda r: _eval_role(r, report), tail)
+    if new_tail != tail:
+        report.changed.append(f"{len(ROLE.findall(tail)) - len(ROLE.findall(new_tail))} glue role(s) -> {{eval}}")
+    out.append(new_tail)
+    for fig in FIG_BLOCK.finditer(text):
+        report.left.append(f"figure {fig.group('key')!r} kept as {{glue:figure}} (MyST text notebook)")
+    return "".join(out), report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
@@ -216,8 +255,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     pending = 0
     for path in args.notebooks:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        report = convert(nb)
+        if path.suffix == ".md":
+            new_text, report = convert_myst(path.read_text(encoding="utf-8"))
+            nb = None
+        else:
+            nb = json.loads(path.read_text(encoding="utf-8"))
+            report = convert(nb)
         print(f"{path}:")
         counts: dict[str, int] = {}
         for line in report.changed:
@@ -231,7 +274,10 @@ def main(argv: list[str] | None = None) -> int:
             print("  nothing to do")
         pending += bool(report.changed)
         if report.changed and not args.check:
-            path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            if nb is None:
+                path.write_text(new_text, encoding="utf-8")
+            else:
+                path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return 1 if args.check and pending else 0
 
 
