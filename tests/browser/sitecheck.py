@@ -6,6 +6,7 @@ and fails on
 * a broken image (an ``<img>`` that did not load),
 * an unrendered math block (a Sphinx ``.math`` node without a MathJax container, or a MathJax error),
 * an error output cell (a traceback in a notebook's output),
+* a role left as raw markup in the prose (``{eval}`x``` or ``{glue:text}`x``` that did not render),
 * a missing table or figure on a chapter page (every chapter shows at least one of each),
 * a request the page made that failed (a missing script, stylesheet or font),
 * a JavaScript error (an uncaught exception, or an error logged to the console),
@@ -56,7 +57,7 @@ PHONE = {"width": 390, "height": 844}
 MIN_CONTRAST = 4.5  # WCAG 2 AA, normal text
 CHAPTER_PATTERN = re.compile(r"^notebooks/\d\d_.+\.html$")
 
-PAGE_PROBE = """
+PAGE_PROBE = r"""
 () => {
   const main = document.querySelector('main') || document.body;
   const images = [...document.images];
@@ -68,8 +69,12 @@ PAGE_PROBE = """
   const mathErrors = [...main.querySelectorAll('mjx-merror')].map(n => n.textContent.slice(0, 80));
   const tracebacks = [...main.querySelectorAll('.output.traceback, .output.error')]
                      .map(n => n.textContent.trim().slice(0, 200));
+  const prose = main.cloneNode(true);  // prose only: code may show the markup on purpose
+  prose.querySelectorAll('pre, code, .highlight').forEach(e => e.remove());
+  const text = prose.textContent;
+  const roles = (text.match(/\{(eval|glue[:a-z]*)\}`?[^\s`]*`?/g) || []).slice(0, 5);
   return {
-    broken, unrendered, mathErrors, tracebacks,
+    broken, unrendered, mathErrors, tracebacks, roles,
     tables: main.querySelectorAll('table').length,
     figures: main.querySelectorAll('img').length,
     title: document.title,
@@ -314,6 +319,8 @@ def _check_one(browser, base, page_path, screenshot_dir, require_tables, timeout
         report.problems.append(f"MathJax error: {text}")
     for text in probe["tracebacks"]:
         report.problems.append(f"error output cell: {text}")
+    for text in probe["roles"]:
+        report.problems.append(f"unrendered role in the prose: {text}")
     wants = chapter if require_tables is None else require_tables
     if wants and report.tables == 0:
         report.problems.append("missing table: a chapter page must show at least one table")

@@ -49,6 +49,7 @@ BROKEN_PAGES = {
         "error output cell",
     ),
     "notebooks/01_missing-table.html": ("<p>No table here.</p>", "missing table"),
+    "raw-role.html": ("<p>The estimate is {eval}`f\"{beta:.4f}\"`.</p>", "unrendered role"),
     # the dark-mode bug of the compare tables: text the colour of its background
     "low-contrast.html": (
         '<table><tr><td style="color: rgb(206, 214, 221)">0.539***</td></tr></table>',
