@@ -4,7 +4,9 @@ Run by ``make launch`` after ``make book-quick`` (``SITE_DIR`` names the built s
 
 1. build a wheel of the book's package from a clean copy of the sources;
 2. create a fresh virtual environment and install ``environment.yml``'s pip section into it (what
-   Binder does), from the uv cache with no network (``unshare -n`` where it is allowed);
+   Binder does), from the uv cache with no network (``unshare -n`` where it is allowed), without
+   dependency resolution as ``make venv`` does (offline uv has the wheels, not the index pages), then
+   ``pip check``;
 3. remove the book's package again, so the environment has the pinned dependencies but no
    ``helpers``, as on Colab or a reader's own machine;
 4. copy the notebook that the site's download button serves into an empty folder and execute it
@@ -60,6 +62,9 @@ def test_downloaded_chapter_runs_in_a_fresh_environment(tmp_path: Path) -> None:
     uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
     offline = _offline()
     timings: dict[str, float] = {}
+    # nothing of this checkout may leak into the fresh environment
+    clean = {k: v for k, v in os.environ.items()
+             if k not in {"PYTHONPATH", "VIRTUAL_ENV"} and not k.startswith("AICHINA_")}
 
     # 1. the wheel, from a copy that holds only what the package is built from
     repo = tmp_path / "repo"
@@ -80,13 +85,19 @@ def test_downloaded_chapter_runs_in_a_fresh_environment(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", venv], timings, "create the venv")
     python = venv / "bin" / "python"
-    _run([*offline, uv, "pip", "install", "--quiet", "--offline", "--python", python, "-r", section],
-         timings, "install environment.yml's pip section (offline, uv cache)", cwd=repo)
-    _run([python, "-c", "import helpers.report"], timings, "import helpers", cwd=tmp_path)
+    # --no-deps as `make venv` does: the lock is complete, and offline uv cannot resolve from the
+    # index (it has the wheels cached, not every index page); pip check proves nothing is missing
+    _run([*offline, uv, "pip", "install", "--quiet", "--offline", "--no-deps", "--no-build-isolation",
+          "--python", python,
+          "-r", section], timings, "install environment.yml's pip section (offline, uv cache)",
+         cwd=repo)
+    _run([python, "-m", "pip", "check"], timings, "pip check", env=clean)
+    _run([python, "-c", "import helpers.report"], timings, "import helpers", cwd=tmp_path, env=clean)
 
     # 3. the same environment without the book's package
     _run([uv, "pip", "uninstall", "--quiet", "--python", python, PACKAGE], timings, "uninstall")
-    missing = subprocess.run([python, "-c", "import helpers"], cwd=tmp_path, capture_output=True)
+    missing = subprocess.run([python, "-c", "import helpers"], cwd=tmp_path, capture_output=True,
+                             env=clean)
     assert missing.returncode != 0, "helpers still imports: the test would not exercise the install"
 
     # 4. the downloaded notebook, alone in an empty folder, offline

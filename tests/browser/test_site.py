@@ -128,8 +128,8 @@ def test_every_page_of_the_built_site() -> None:
     pages = sitecheck.list_pages(SITE)
     assert any(p.startswith("notebooks/") for p in pages), "the site has no chapter page"
     reports = sitecheck.check_pages(SITE, pages=pages, screenshot_dir=SCREENSHOTS)
-    problems = {r.page: r.problems for r in reports if not r.ok}
-    assert not problems, problems
+    problems = [f"{r.page}: {p}" for r in reports for p in r.problems]
+    assert not problems, "\n".join(problems)
     for r in reports:
         assert all(s.is_file() and s.stat().st_size > 0 for s in r.screenshots), r.page
     # light and dark, desktop and phone, for every page
