@@ -60,12 +60,12 @@ test: venv lint unit notebooks book-quick browser launch  ## the whole test suit
 test-fast: venv lint  ## lint and helper tests, without the slow ones
 	$(PYTEST) -m "not slow and not browser and not launch" tests
 
-lint: venv  ## ruff on src/, tests/, benchmarks/, notebooks, templates and the Sphinx extensions
-	$(BIN)/ruff check src tests benchmarks notebooks book/_ext templates
+lint: venv  ## ruff on src/, tests/, benchmarks/, tools/, notebooks, templates and the Sphinx extensions
+	$(BIN)/ruff check src tests benchmarks tools notebooks book/_ext templates
 
 unit: venv  ## helper tests, notebook hygiene, twins, real-data fixtures, and every docstring example
 	$(PYTEST) -m "not browser and not launch" tests
-	$(PYTEST) -p no:cacheprovider --doctest-modules src/helpers book/_ext
+	$(PYTEST) -p no:cacheprovider --doctest-modules src/helpers book/_ext tools
 
 notebooks: venv  ## execute every chapter headless in a fresh kernel, quick mode
 	AICHINA_QUICK=1 AICHINA_BUILD_DIR=$(CURDIR)/$(QUICK_OUT) $(PYTEST) --nbmake --nbmake-timeout=900 -p no:cacheprovider notebooks
