@@ -201,6 +201,9 @@ def convert(nb: dict) -> Report:
                 cell["source"] = []
     # drop markdown cells the figure move emptied
     nb["cells"] = [c for c in cells if not (c["cell_type"] == "markdown" and not _src(c).strip())]
+    for key in sorted(_glue_keys_assigned(nb)):
+        report.left.append(f"glue key {key!r} is also a variable of the notebook: make sure the two "
+                           "hold the same value (helpers.book.glue raises if not), or rename the key")
     for m in re.finditer(r"glue\(\s*(f?[\"'][^\"']*[\"']|\w+)", "\n".join(
             _src(c) for c in nb["cells"] if c["cell_type"] == "code")):
         key = m.group(1)
@@ -246,6 +249,23 @@ def convert_myst(text: str) -> tuple[str, Report]:
     for fig in FIG_BLOCK.finditer(text):
         report.left.append(f"figure {fig.group('key')!r} kept as {{glue:figure}} (MyST text notebook)")
     return "".join(out), report
+
+
+def _glue_keys_assigned(nb: dict) -> set[str]:
+    """Literal glue keys that the notebook's code also assigns as variables."""
+    import ast
+
+    code = "\n".join(re.sub(r"^\s*[!%].*$", "", _src(c), flags=re.M)
+                     for c in nb["cells"] if c["cell_type"] == "code")
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    keys = {n.args[0].value for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "glue" and n.args
+            and isinstance(n.args[0], ast.Constant) and isinstance(n.args[0].value, str)}
+    return keys & assigned
 
 
 def main(argv: list[str] | None = None) -> int:
