@@ -138,7 +138,7 @@ def test_downloaded_chapter_runs_in_a_fresh_environment(tmp_path: Path) -> None:
 
     executed = json.loads((reader / "executed.ipynb").read_text(encoding="utf-8"))
     code = [c for c in executed["cells"] if c["cell_type"] == "code"]
-    install_output = "".join(o.get("text", "") for o in code[0].get("outputs", []))
+    install_output = "".join("".join(o.get("text", "")) for o in code[0].get("outputs", []))
     assert f"installing {wheel}" in install_output, install_output
     errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors, errors
