@@ -14,6 +14,7 @@ and fails on
   dark theme,
 * on a chapter page at 1,400 px: a table wider than the article's column; a missing launch
   (Binder, Colab), repository or download button; a downloaded notebook without outputs,
+* on a chapter page printed (print media on an A4 page): a table wider than the printed column,
 * at 390 px (a phone): a navigation or contents button that does not open its panel.
 
 It saves a full-page screenshot of each page, in the light and the dark theme, at desktop (1,400 px)
@@ -54,6 +55,7 @@ CHROMIUM_ARGS = [
 SKIP_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
 DESKTOP = {"width": 1400, "height": 900}
 PHONE = {"width": 390, "height": 844}
+PRINT = {"width": 718, "height": 1000}  # A4 portrait with 2 cm margins, at 96 dpi
 MIN_CONTRAST = 4.5  # WCAG 2 AA, normal text
 CHAPTER_PATTERN = re.compile(r"^notebooks/\d\d_.+\.html$")
 
@@ -340,6 +342,8 @@ def _check_one(browser, base, page_path, screenshot_dir, require_tables, timeout
             report.problems.append(f"low contrast ({theme} theme): {len(contrast['bad'])} cells in all")
         _screenshot(page, screenshot_dir, stem if theme == "light" else f"{stem}-dark", report)
     context.close()
+    if chapter:
+        _check_print(browser, base, page_path, report, timeout_ms)
     _check_phone(browser, base, page_path, screenshot_dir, stem, report, errors, timeout_ms)
     for item in failed:
         report.problems.append(f"failed request: {item}")
@@ -373,6 +377,22 @@ def _check_chapter_desktop(page, base: str, page_path: str, report: PageReport) 
             else:
                 if not any(c.get("outputs") for c in cells if c.get("cell_type") == "code"):
                     report.problems.append(f"downloaded notebook has no outputs: {url}")
+
+
+def _check_print(browser, base: str, page_path: str, report: PageReport, timeout_ms: int) -> None:
+    """Printed on A4, every table fits the printed column (nothing cut at the right edge)."""
+    context = browser.new_context(viewport=PRINT)
+    page = context.new_page()
+    page.goto(base + page_path, wait_until="load", timeout=timeout_ms)
+    page.emulate_media(media="print")
+    widths = page.evaluate(WIDTH_PROBE)
+    for table in widths["tables"]:
+        if table["width"] > widths["column"] + 1:
+            report.problems.append(
+                f"table cut off in print (A4): {table['width']:.0f} > {widths['column']:.0f} px "
+                f"({table['head']!r})"
+            )
+    context.close()
 
 
 def _resolve(page_path: str, href: str) -> str:

@@ -65,6 +65,12 @@ BROKEN_PAGES = {
         '<table style="width: 1000px"><tr><td>verdict</td></tr></table></article>',
         "table wider than its column",
     ),
+    "notebooks/05_print-wide.html": (
+        f"<style>@media print {{ table {{ width: 1000px; }} }}</style>{BUTTONS}{FIGURE}"
+        '<a href="../_sources/notebooks/05_clean.ipynb">.ipynb</a>'
+        "<table><tr><td>verdict</td></tr></table>",
+        "table cut off in print",
+    ),
     "javascript-error.html": ("<script>throw new Error('boom');</script>", "JavaScript error"),
     "notebooks/03_no-buttons.html": (f"{FIGURE}<table><tr><td>1</td></tr></table>", "missing button"),
     "notebooks/04_no-outputs.html": (
