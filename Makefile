@@ -1,6 +1,7 @@
 # AI & the Chinese Economy: Executable Papers
 #   make book   - create .venv from the lock, build the data, execute every chapter, write the HTML site
-#   make test   - the whole test suite (lint, helpers, chapters in quick mode, book build, browser check)
+#   make test   - the whole test suite (lint, helpers, chapters in quick mode, book build, PDF, browser check)
+#   make pdf    - the whole book as one PDF (after make book), printed by headless Chromium
 # Run `make help` for the other targets.
 
 SHELL := /bin/bash
@@ -14,10 +15,14 @@ JB_FLAGS := --config book/_config.yml --toc book/_toc.yml -W -n --keep-going
 QUICK_OUT := _build/quick
 PYTEST := $(BIN)/python -m pytest
 UV_VERSION := 0.9.30
+# The book's version has one source, pyproject.toml; the site, the PDF and CITATION.cff show it.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n 1)
+PDF_NAME := ai-china-executable-papers.pdf
+PRINT := $(BIN)/python book/_ext/printpdf.py
 
 .DEFAULT_GOAL := help
 .PHONY: help venv lock data book test test-fast lint unit notebooks book-quick browser \
-        browser-deps launch bench lab strip clean
+        browser-deps launch bench lab strip clean pdf pdf-quick executed-notebooks linkcheck version release-check
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -55,7 +60,7 @@ book: venv data  ## execute every chapter (cached) and write the HTML site to _b
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
-test: venv lint unit notebooks book-quick browser launch  ## the whole test suite (what CI runs)
+test: venv lint unit notebooks book-quick pdf-quick browser launch  ## the whole test suite (what CI runs)
 
 test-fast: venv lint  ## lint and helper tests, without the slow ones
 	$(PYTEST) -m "not slow and not browser and not launch" tests
@@ -75,13 +80,49 @@ book-quick: venv  ## build the book in quick mode with warnings as errors (into 
 	AICHINA_QUICK=1 AICHINA_BUILD_DIR=$(CURDIR)/$(QUICK_OUT) $(BIN)/jupyter-book build . $(JB_FLAGS) --path-output $(QUICK_OUT)
 
 browser: venv browser-deps  ## open every page of the quick build in headless Chromium; screenshots in _build/screenshots
-	SITE_DIR=$(QUICK_OUT)/_build/html $(PYTEST) -m browser tests
+	SITE_DIR=$(QUICK_OUT)/_build/html SINGLEHTML_DIR=$(QUICK_OUT)/_build/singlehtml \
+	  PDF_FILE=$(QUICK_OUT)/_build/pdf/$(PDF_NAME) $(PYTEST) -m browser tests
 
-browser-deps:  ## install Debian's Chromium if it is missing (needs root or sudo)
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  echo "installing Debian's chromium for the browser check"; \
+# The PDF: Sphinx's singlehtml builder inlines every page in one HTML page (the chapters come from the
+# jupyter-cache that `make book` filled, so nothing is re-executed), and headless Chromium prints it
+# with the print rules in book/_static/book.css (a new sheet per page of the book, tables wrapped).
+pdf: venv data browser-deps  ## the whole book as one PDF, _build/pdf/ (and into _build/html/ for the landing-page link)
+	$(BIN)/jupyter-book build . $(JB_FLAGS) --builder singlehtml
+	$(PRINT) _build/singlehtml _build/pdf/$(PDF_NAME)
+	@if [ -d _build/html ]; then cp _build/pdf/$(PDF_NAME) _build/html/$(PDF_NAME); echo "copied to _build/html/$(PDF_NAME)"; fi
+
+pdf-quick: venv browser-deps  ## the PDF of the quick build (make test; _build/quick/_build/pdf/)
+	AICHINA_QUICK=1 AICHINA_BUILD_DIR=$(CURDIR)/$(QUICK_OUT) $(BIN)/jupyter-book build . $(JB_FLAGS) --builder singlehtml --path-output $(QUICK_OUT)
+	$(PRINT) $(QUICK_OUT)/_build/singlehtml $(QUICK_OUT)/_build/pdf/$(PDF_NAME)
+
+executed-notebooks: venv  ## zip the chapters with the outputs of the last make book (a release asset), _build/release/
+	$(BIN)/python book/_ext/export_notebooks.py _build/.jupyter_cache _build/release/executed-notebooks-$(VERSION).zip
+
+# Sphinx's linkcheck builder. Jupyter Book's `--builder linkcheck` writes its report into the html
+# folder; as a custom builder it goes to $(QUICK_OUT)/_build/linkcheck/output.{txt,json} instead.
+linkcheck: venv  ## check every external link in the book (needs the network; quick-mode chapters)
+	AICHINA_QUICK=1 AICHINA_BUILD_DIR=$(CURDIR)/$(QUICK_OUT) $(BIN)/jupyter-book build . $(JB_FLAGS) \
+	  --builder custom --custom-builder linkcheck --path-output $(QUICK_OUT)
+
+version:  ## print the book's version (from pyproject.toml)
+	@echo $(VERSION)
+
+# The release workflow runs this first: the tag, pyproject.toml, CITATION.cff and CHANGELOG.md must agree.
+# It also writes the release notes (the version's CHANGELOG section) to _build/release/notes.md.
+release-check:  ## check TAG=vX.Y.Z against pyproject, CITATION.cff and CHANGELOG.md; write the release notes
+	@[ -n "$(TAG)" ] || { echo "error: give the tag, e.g. make release-check TAG=v$(VERSION)" >&2; exit 1; }
+	@[ "$(TAG)" = "v$(VERSION)" ] || { echo "error: tag $(TAG) does not match pyproject.toml's version $(VERSION)" >&2; exit 1; }
+	@grep -q '^version: "$(VERSION)"$$' CITATION.cff || { echo "error: CITATION.cff's version is not $(VERSION)" >&2; exit 1; }
+	@grep -q '^## \[$(VERSION)\]' CHANGELOG.md || { echo "error: CHANGELOG.md has no '## [$(VERSION)]' section" >&2; exit 1; }
+	mkdir -p _build/release
+	awk '/^## \[$(VERSION)\]/{on=1; next} on && /^## \[/{exit} on' CHANGELOG.md > _build/release/notes.md
+	@echo "$(TAG): versions agree; release notes in _build/release/notes.md"
+
+browser-deps:  ## install Debian's Chromium, CJK fonts and pdftotext if missing (needs root or sudo)
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/pdftotext ]; then \
+	  echo "installing Debian's chromium, fonts-noto-cjk and poppler-utils for the browser and PDF checks"; \
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] && echo "" || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null; \
 	fi
 
 launch: venv  ## run a chapter downloaded from the quick build in a fresh venv, offline (after book-quick)

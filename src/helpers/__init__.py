@@ -8,6 +8,7 @@ Modules
 paths        -- where the repository's data and build folders are
 twins        -- simulated twins of the five papers' data, and the real-data loader
 report       -- published | twin | truth compare tables and chapter scorecards
+design       -- design analysis: one regression on many redrawn outcomes, diagnosands and agreement
 did          -- event studies, placebo permutations, PSM-DID, staggered DiD, Bacon decomposition
 mechanism    -- channel regressions and mediation
 heterogeneity-- subgroup effects with difference tests
@@ -22,6 +23,7 @@ inequality   -- Gini, Theil, Dagum Gini, kernel densities by year
 spatial      -- Moran's I, spatial weights, gravity centre
 plotting     -- the book's figure style, CJK font, year axes, outside legends, city names
 maps         -- national maps of China (full territory, South China Sea inset, Albers)
+ai_cities    -- AI firm and patent counts, constant-share imputation (the AI-manufacturing chapter)
 """
 
 from __future__ import annotations
