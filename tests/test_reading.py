@@ -88,6 +88,16 @@ def test_glue_binds_a_kernel_variable(shell) -> None:
         book.glue("coef-lnAI", 1.0)
 
 
+def test_glue_stores_numpy_scalars_as_numbers_the_site_can_format(shell) -> None:
+    import numpy as np
+    from IPython.core.formatters import format_display_data
+
+    value = book.glue("share", np.float64(0.125))
+    assert type(value) is float and shell.user_ns["share"] == 0.125
+    # what myst-nb pastes is the text/plain of the value: a number, not "np.float64(0.125)"
+    assert format_display_data(value)[0]["text/plain"] == "0.125"
+
+
 # --- the site's {eval} role -----------------------------------------------------------------------
 
 

@@ -60,7 +60,8 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     Returns
     -------
     object
-        ``value``, so that ``x = glue("x", compute())`` reads naturally.
+        ``value`` (a NumPy scalar as the Python number it holds), so that ``x = glue("x", compute())``
+        reads naturally.
 
     Raises
     ------
@@ -72,6 +73,9 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     --------
     >>> glue("n_obs", 1200)
     1200
+    >>> import numpy as np
+    >>> glue("share", np.float64(0.25))
+    0.25
     >>> glue("not valid", 1)
     Traceback (most recent call last):
     ...
@@ -84,6 +88,7 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
         )
     from myst_nb import glue as _myst_glue
 
+    value = _plain(value)
     namespace = _user_namespace()
     if namespace is not None and name in namespace and namespace[name] is not value:
         old = namespace[name]
@@ -97,6 +102,16 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     if namespace is not None:
         namespace[name] = value
     return value
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python number it holds: NumPy 2 writes ``np.float64(0.5)`` as its
+    text, which the site's formatted paste (``{eval}`f"{x:.2f}"```) cannot read."""
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover
+        return value
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _user_namespace() -> dict[str, Any] | None:
