@@ -25,7 +25,7 @@ PRINT := $(BIN)/python book/_ext/printpdf.py
 
 .DEFAULT_GOAL := help
 .PHONY: help venv lock data book test test-fast lint unit notebooks book-quick browser \
-        browser-deps bench lab strip clean pdf pdf-quick executed-notebooks linkcheck version release-check
+        browser-deps launch bench lab strip clean pdf pdf-quick executed-notebooks linkcheck version release-check
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -63,17 +63,17 @@ book: venv data  ## execute every chapter (cached) and write the HTML site to _b
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
-test: venv lint unit notebooks book-quick pdf-quick browser  ## the whole test suite (what CI runs)
+test: venv lint unit notebooks book-quick pdf-quick browser launch  ## the whole test suite (what CI runs)
 
 test-fast: venv lint  ## lint and helper tests, without the slow ones
-	$(PYTEST) -m "not slow and not browser" tests
+	$(PYTEST) -m "not slow and not browser and not launch" tests
 
-lint: venv  ## ruff on src/, tests/, benchmarks/, notebooks, templates and the Sphinx extensions
-	$(BIN)/ruff check src tests benchmarks notebooks book/_ext templates
+lint: venv  ## ruff on src/, tests/, benchmarks/, tools/, notebooks, templates and the Sphinx extensions
+	$(BIN)/ruff check src tests benchmarks tools notebooks book/_ext templates
 
 unit: venv  ## helper tests, notebook hygiene, twins, real-data fixtures, and every docstring example
-	$(PYTEST) -m "not browser" tests
-	$(PYTEST) -p no:cacheprovider --doctest-modules src/helpers book/_ext
+	$(PYTEST) -m "not browser and not launch" tests
+	$(PYTEST) -p no:cacheprovider --doctest-modules src/helpers book/_ext tools
 
 notebooks: venv  ## execute every chapter headless in a fresh kernel, quick mode
 	AICHINA_QUICK=1 AICHINA_BUILD_DIR=$(CURDIR)/$(QUICK_OUT) $(PYTEST) --nbmake --nbmake-timeout=900 -p no:cacheprovider notebooks
@@ -128,11 +128,19 @@ browser-deps:  ## install Debian's Chromium, CJK fonts and pdftotext if missing 
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null; \
 	fi
 
+launch: venv  ## run a chapter downloaded from the quick build in a fresh venv, offline (after book-quick)
+	SITE_DIR=$(QUICK_OUT)/_build/html $(PYTEST) -m launch -s tests
+
 bench: venv  ## run every benchmark in benchmarks/ and print its measurements
 	@for f in benchmarks/bench_*.py; do [ "$$f" = benchmarks/bench_build.py ] && continue; echo "== $$f"; $(BIN)/python $$f; done
 	@echo "(the build budgets: $(BIN)/python benchmarks/bench_build.py [--install])"
 
-lab: venv  ## JupyterLab with the book's environment, opened on notebooks/
+lab: venv  ## JupyterLab with the book's kernel and jupyterlab-myst (numbers in prose, folded solutions)
+	@# jupyterlab-myst is in the lock; the kernel is registered for this user, so another Jupyter can use it
+	$(BIN)/python -m ipykernel install --user --name ai-china-book \
+	  --display-name "Python 3.11 (AI & the Chinese Economy)" >/dev/null
+	$(BIN)/jupyter labextension list 2>&1 | grep -q "jupyterlab-myst.*enabled" \
+	  || { echo "error: jupyterlab-myst is not enabled; run make venv" >&2; exit 1; }
 	$(BIN)/jupyter lab --notebook-dir=notebooks $$( [ "$$(id -u)" -eq 0 ] && echo --allow-root )
 
 strip: venv  ## remove outputs from every notebook before committing
