@@ -343,15 +343,15 @@ def bilingual(zh: str, en: str, sep: str = " / ") -> str:
 @lru_cache(maxsize=1)
 def _city_lookup() -> dict[str, str]:
     """adcode -> Chinese name over the 297 prefecture-level cities and chapter 4's extra units."""
-    from io import StringIO
 
     t = pd.read_csv(_GEO_DIR / "prefecture_cities.csv", dtype={"adcode": str})
     names = dict(zip(t["adcode"], t["name"], strict=True))
     names.update(dict(zip(t["province_code"].astype(str).str.zfill(2) + "0000", t["province"],
                           strict=True)))
-    from helpers.twins.ai_manufacturing_cities import EXTRA_UNITS
+    from helpers.paths import slug_dir
 
-    extra = pd.read_csv(StringIO(EXTRA_UNITS), dtype={"adcode": str})
+    # the county-level cities and districts beyond the prefecture table (chapter 4's extra units)
+    extra = pd.read_csv(slug_dir("ai-manufacturing-cities") / "extra_units.csv", dtype={"adcode": str})
     for code, name in zip(extra["adcode"], extra["name"], strict=True):
         names.setdefault(code, name)
     return names
