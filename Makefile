@@ -21,7 +21,7 @@ PDF_NAME := ai-china-executable-papers.pdf
 PRINT := $(BIN)/python book/_ext/printpdf.py
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lock data book test test-fast lint unit notebooks book-quick browser \
+.PHONY: help venv lock data book book-instructor test test-fast lint unit notebooks book-quick browser \
         browser-deps bench lab strip clean pdf pdf-quick executed-notebooks linkcheck version release-check
 
 help:  ## list the targets
@@ -59,6 +59,12 @@ data: venv  ## build the simulated twins' data files
 book: venv data  ## execute every chapter (cached) and write the HTML site to _build/html
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+# The student edition without exercise solutions (book/_ext/solutions.py); the same cache, so nothing is
+# re-executed. Run `make book` again (it rebuilds every page) to restore the solutions.
+book-instructor: venv data  ## the book without exercise solutions (SOLUTIONS=0), to publish before handing them out
+	SOLUTIONS=0 $(BIN)/jupyter-book build . $(JB_FLAGS)
+	@echo "The book without solutions is at file://$(CURDIR)/_build/html/index.html"
 
 test: venv lint unit notebooks book-quick pdf-quick browser  ## the whole test suite (what CI runs)
 
