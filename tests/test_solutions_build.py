@@ -56,9 +56,8 @@ def test_instructor_build_withholds_solutions(tmp_path: Path) -> None:
 
 def test_every_solution_in_the_course_pages_is_a_toggle_the_build_can_strip() -> None:
     """A solution written outside a toggle would leak into the instructor build."""
-    import re
-
     import json
+    import re
 
     pages = [*(REPO_ROOT / "book" / "primers").glob("*.md"), REPO_ROOT / "book" / "syllabus.md",
              *(REPO_ROOT / "notebooks").glob("*.ipynb")]
