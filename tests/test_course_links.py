@@ -134,3 +134,33 @@ def test_the_glossary_check_can_fail() -> None:
     assert _mentions("Entropy weights from 15 raw indicators", forms)  # "entropy weight method"
     assert _mentions("Shift-share exposure done right", forms)  # "shift-share (Bartik) instrument"
     assert not _mentions("Quantile regression forests", forms)
+
+
+COURSE_PAGES = [*PRIMERS, BOOK / "syllabus.md", BOOK / "glossary.md", BOOK / "add-a-paper.md",
+                *sorted((BOOK / "contributing").glob("*.md"))]
+
+
+def _glossary_terms() -> set[str]:
+    src = (BOOK / "glossary.md").read_text(encoding="utf-8")
+    block = src.split("```{glossary}", 1)[1].split("\n```", 1)[0]
+    return {line.strip() for line in block.splitlines()[1:]
+            if line.strip() and not line.startswith((" ", ":"))}
+
+
+@pytest.mark.parametrize("page", COURSE_PAGES, ids=lambda p: p.stem)
+def test_course_page_references_resolve(page: Path) -> None:
+    """Every {term}, {doc} and {cite} of a course page has a target (the book build would fail
+    with -W otherwise; this finds it without executing the primers)."""
+    text = page.read_text(encoding="utf-8")
+    terms = _glossary_terms()
+    bad_terms = [t for t in re.findall(r"\{term\}`(?:[^`<]*<)?([^`>]+)>?`", text) if t not in terms]
+    assert not bad_terms, f"{page.name}: glossary terms not in the glossary: {bad_terms}"
+    bib = (BOOK / "references.bib").read_text(encoding="utf-8")
+    keys = set(re.findall(r"^@\w+\{([^,]+),", bib, flags=re.M))
+    cited = {k.strip() for group in re.findall(r"\{cite:[tp]\}`([^`]+)`", text) for k in group.split(",")}
+    assert cited <= keys, f"{page.name}: unknown citation keys {sorted(cited - keys)}"
+    for target in re.findall(r"\{doc\}`(?:[^`<]*<)?([^`>]+)>?`", text):
+        base = ROOT if target.startswith("/") else page.parent
+        path = (base / target.lstrip("/")).resolve()
+        assert path.with_suffix(".md").is_file() or path.with_suffix(".ipynb").is_file(), \
+            f"{page.name}: {{doc}} target {target!r} does not exist"
