@@ -21,7 +21,7 @@ PDF_NAME := ai-china-executable-papers.pdf
 PRINT := $(BIN)/python book/_ext/printpdf.py
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lock data book book-instructor test test-fast lint unit notebooks book-quick browser \
+.PHONY: help venv lock data book book-instructor primers-seeds test test-fast lint unit notebooks book-quick browser \
         browser-deps bench lab strip clean pdf pdf-quick executed-notebooks linkcheck version release-check
 
 help:  ## list the targets
@@ -65,6 +65,9 @@ book: venv data  ## execute every chapter (cached) and write the HTML site to _b
 book-instructor: venv data  ## the book without exercise solutions (SOLUTIONS=0), to publish before handing them out
 	SOLUTIONS=0 $(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "The book without solutions is at file://$(CURDIR)/_build/html/index.html"
+
+primers-seeds: venv  ## execute every primer at other seeds (SEEDS="7 11"): their claims must hold there too
+	$(BIN)/python tests/primers_at_seeds.py $(or $(SEEDS),7 11)
 
 test: venv lint unit notebooks book-quick pdf-quick browser  ## the whole test suite (what CI runs)
 
