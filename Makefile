@@ -7,6 +7,9 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3.11
+# one hash seed for every process and notebook kernel: pyfixest 0.60 orders some small-sample
+# bookkeeping by set iteration, so two builds could otherwise differ in the last digits
+export PYTHONHASHSEED := 0
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-lock

@@ -47,6 +47,8 @@ def test_published_holds_directions_only(published) -> None:
     assert mech.to_dict() == {"AIFin": "+", "Misalloc_K": "-", "Misalloc_L": "-", "DataAsset": "+"}
     het = published[published.table == "table_heterogeneity"]
     assert len(het) == 5 and (het.sign == "+").all()
+    # the twin builds every stated direction in: all twelve rows are calibrated, none a target
+    assert (published["class"] == "calibrated").all() and len(published) == 12
 
 
 def test_compare_table_checks_the_sign_only(published) -> None:

@@ -432,3 +432,27 @@ def test_diagnose_and_agreement_bad_input(sims) -> None:
         refit_many(_ols_replication, 0)
     with pytest.raises(ValueError, match=r"must be \(estimate, se, pvalue\)"):
         refit_many(lambda r: {"x": (1.0, 0.1)}, 1, n_jobs=1)
+
+
+def test_prepared_design_fits_chunks_like_one_block_and_checks_missing_rows() -> None:
+    """prepare_many(...).fit(chunk) equals fit_many on the whole block; missing rows must match."""
+    from helpers.design import prepare_many
+
+    rng = np.random.default_rng(3)
+    n = 600
+    df = pd.DataFrame({"x": rng.normal(size=n), "f": rng.integers(0, 60, n), "t": rng.integers(0, 8, n),
+                       "c": rng.integers(0, 15, n)})
+    df.loc[5, "x"] = np.nan
+    Y = df[["x"]].fillna(0).to_numpy() * 0.3 + rng.normal(size=(n, 9))
+    Y[7, :] = np.nan                                     # the outcome misses row 7 in every column
+    whole = fit_many(df, "Y ~ x | f + t", Y, vcov={"CRV1": "c"})
+    design = prepare_many(df.assign(Y=Y[:, 0]), "Y ~ x | f + t", vcov={"CRV1": "c"})
+    parts = pd.concat([design.fit(Y[:, s:s + 4], first_replication=s) for s in (0, 4, 8)],
+                      ignore_index=True)
+    pd.testing.assert_frame_equal(parts, whole, check_exact=False, rtol=1e-12, atol=0)
+    bad = Y.copy()
+    bad[7, :] = 1.0                                      # a row the prepared sample left out
+    with pytest.raises(ValueError, match="missing in the same rows"):
+        design.fit(bad)
+    with pytest.raises(ValueError, match="no outcome column"):
+        prepare_many(df, "Y ~ x | f", vcov="iid")

@@ -40,7 +40,7 @@ def _row(term: str, sign: bool, stars: bool | None, within: bool | None, cls="ca
     r = dict.fromkeys(SCORECARD_FIELDS)
     r.update(table="t3", column="c1", term=term, published_coef=0.1, twin_coef=0.1, twin_se=0.01,
              sign_agrees=sign, stars_agree=stars, within_tolerance=within, p_stars=p_stars,
-             coverage=coverage, stars_agree_reps=reps)
+             p_sign=None if p_stars is None else 0.9, coverage=coverage, stars_agree_reps=reps)
     r["class"] = cls
     return r
 
@@ -92,14 +92,14 @@ def test_page_shows_the_scorecard_numbers_and_follows_the_file(tmp_path: Path) -
     src = _project(tmp_path)
     html = _build(src, build)
     rows = _cells(html)
-    assert rows[0][:4] == ["Chapter", "Rows: target / calibrated / untargeted",
-                           "Sign agrees (observed)", "Stars agree (observed)"]
+    assert rows[0][:5] == ["Chapter", "Rows: target / calibrated / untargeted",
+                           "Sign agrees (observed)", "Sign agrees (expected)", "Stars agree (observed)"]
     # expected = mean p_stars over the two scored rows; 95 % range of the per-replication share
     # (shares: 1.0 x 20, 0.5 x 10 (reps 20-29: a=1, b=1 -> 1.0 ...)); coverage = mean 0.93
     shares = scorecard.replication_shares(pd.DataFrame(
         {"class": ["calibrated", "untargeted"], "stars_agree_reps": [reps_a, reps_b]}))
     lo, hi = (f"{100 * x:.0f}%" for x in np.percentile(shares, [2.5, 97.5]))
-    assert rows[1] == ["industry-finance-ai", "1 / 1 / 1", "2/2 (100%)", "1/2 (50%)",
+    assert rows[1] == ["industry-finance-ai", "1 / 1 / 1", "2/2 (100%)", "90% of 2", "1/2 (50%)",
                        f"52% [{lo}–{hi}] of 2", "93%", "1", "—"]
     assert rows[2][0] == "All chapters" and rows[2][1] == "1 / 1 / 1"
     # the chapter name links to the chapter page; the fragile row is named; the figure is there
@@ -112,7 +112,7 @@ def test_page_shows_the_scorecard_numbers_and_follows_the_file(tmp_path: Path) -
                     build_dir=build)
     html = _build(src, build)
     rows = _cells(html)
-    assert rows[1][:5] == ["industry-finance-ai", "0 / 4 / 0", "4/4 (100%)", "4/4 (100%)",
+    assert rows[1][:6] == ["industry-finance-ai", "0 / 4 / 0", "4/4 (100%)", "—", "4/4 (100%)",
                            "— (no design analysis)"]
     assert "data:image/png" not in html and "Fragile published results" not in html
 

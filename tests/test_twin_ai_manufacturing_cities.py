@@ -54,8 +54,9 @@ def test_every_published_n_exactly(twin: Twin) -> None:
     assert _n(b, ["ln_gdp", "ai_firm", "ln_rd", *M.EXTRA_CONTROLS]) == 1785
     # Tables 5-6
     assert int(p.sample_es_firm.sum()) == 2618 and int(p.sample_es_app.sum()) == 2903
+    # positive-grant city-years are a draw of the honest twin (not a target): plausible, not exact
     n_grant = _n(p[p.sample_es_app == 1], ["ln_grant_es"])
-    assert abs(n_grant - 1498) <= 0.03 * 1498
+    assert 1200 < n_grant < 1900
 
 
 def test_2020_spatial_facts_from_the_firm_records(twin: Twin) -> None:
@@ -115,26 +116,87 @@ def test_is_ai_patent_separates_ai_from_decoys(quick: Twin) -> None:
 
 
 # ---- truth and recovery ---------------------------------------------------------------------------
-def test_baseline_twfe_recovers_the_true_effect_within_2_se(twin: Twin) -> None:
-    b = twin.panel[twin.panel.sample_base == 1]
-    fit = pf.feols(f"ln_gdp ~ ai_firm + {CTRL} | city_id+year", b, vcov={"CRV1": "city_id"})
-    est, se = fit.coef()["ai_firm"], fit.se()["ai_firm"]
-    assert twin.truth["beta_gdp_firm"] == pytest.approx(0.125, abs=1e-9)
-    assert abs(est - twin.truth["beta_gdp_firm"]) < 2 * se
-    assert 0.005 < se < 0.02  # published SE 0.01
-
-
-def test_truth_matches_the_published_slopes_and_paths(twin: Twin) -> None:
+def test_estimands_equal_the_published_slopes_and_estimates_scatter_around_them(twin: Twin) -> None:
+    # calibrated in population: the paper's specification on the noise-free outcome gives the published slope
     slopes = read_calibration(SLUG)["truth"]["slopes"]
     for y, row in slopes.items():
         for x, v in row.items():
             assert twin.truth["slopes"][y][x] == pytest.approx(v, abs=1e-8), (y, x)
-    assert twin.truth["gdp_per_capita_slope"] == pytest.approx(0.052, abs=0.005)
-    assert twin.truth["firm_slope_by_income"][1] > twin.truth["firm_slope_by_income"][0] > 0
-    for dv in ("ln1p_entry", "ln1p_exit", "ln1p_app_es", "ln_grant_es"):
-        for k, v in twin.truth["es_paths"][dv].items():
-            if k != 4:
-                assert twin.truth["es_att"][dv][k] == pytest.approx(v, abs=0.01), (dv, k)
+    b = twin.panel[twin.panel.sample_base == 1]
+    fit = pf.feols(f"ln_gdp ~ ai_firm + {CTRL} | city_id+year", b, vcov={"CRV1": "city_id"})
+    est, se = fit.coef()["ai_firm"], fit.se()["ai_firm"]
+    assert abs(est - 0.125) < 4 * se and abs(est - 0.125) > 1e-6  # a draw, not the published number
+    assert 0.005 < se < 0.04
+
+
+def test_gdp_responds_to_the_actual_stock_not_the_imputed_one(twin: Twin) -> None:
+    cal = read_calibration(SLUG)["truth"]
+    beta = cal["ai_stock_effect"]["ln_gdp"] + 5 * cal["extra_loading"] * cal["extra_effect"]
+    assert twin.truth["effect"]["ln_gdp"] == pytest.approx(beta, abs=1e-12)
+    row = twin.truth["rows"]["table1/col1/ai_firm"]
+    assert row["estimand"] == pytest.approx(0.125, abs=1e-8) and row["effect"] == pytest.approx(beta)
+    # the actual stock differs from the constant-share imputation before 2020 and equals it in 2020
+    p = twin.panel
+    imputed = np.expm1(p["ai_firm"])
+    assert np.allclose(imputed[p.year == 2020], p.loc[p.year == 2020, "ai_alive"])
+    assert (np.abs(imputed - p["ai_alive"])[p.year < 2020] > 0.5).mean() > 0.3
+    assert p["ln1p_ai_alive"].equals(np.log1p(p["ai_alive"].astype(float)))
+
+
+def test_patent_accounting_identities(twin: Twin) -> None:
+    from helpers.patents import is_ai_patent
+
+    pat = twin.raw["patents"]
+    pat = pat[pat.applicant_section.isin(list(M.INDUSTRY_SECTIONS)) & pat.patent_type.eq("invention")]
+    text = pat[["ipc_codes", "title"]].astype(str)
+    uniq = text.drop_duplicates()
+    flag = pd.Series(is_ai_patent(uniq, scheme="cities", text_cols="title").to_numpy(),
+                     index=pd.MultiIndex.from_frame(uniq))
+    ai = pat[flag.reindex(pd.MultiIndex.from_frame(text)).to_numpy()]
+    g = ai[ai.grant_year.notna()]
+    lag = (g.grant_year - g.app_year).astype(int)
+    assert lag.between(1, 4).all()  # a grant follows its own application by 1-4 years
+    # per city: grants up to year t never exceed applications filed up to t - 1 (all filing years)
+    apps = ai.groupby(["city_id", "app_year"], observed=True).size().unstack(fill_value=0)
+    grants = g.groupby(["city_id", "grant_year"], observed=True).size().unstack(fill_value=0)
+    years = range(2006, 2021)
+    apps, grants = apps.reindex(columns=years, fill_value=0), grants.reindex(index=apps.index, columns=years,
+                                                                             fill_value=0)
+    assert (grants.cumsum(axis=1).iloc[:, 1:].to_numpy() <= apps.cumsum(axis=1).iloc[:, :-1].to_numpy()).all()
+    # AI inventions are part of all inventions of industrial firms, city-year by city-year
+    p = twin.panel
+    assert (p.ai_app <= p.pat_app_inv_total).all() and (p.ai_grant <= p.pat_grant_inv_total).all()
+    nat = p[p.year == 2020][["ai_app", "ai_grant"]].sum()
+    assert nat.ai_grant < nat.ai_app
+
+
+def test_event_study_truth_separates_pre_period_gaps_from_effects(twin: Twin) -> None:
+    from helpers.report import load_published
+
+    pub = load_published(SLUG)
+    rows = twin.truth["rows"]
+    for tab, col in (("table5", "col1"), ("table5", "col2"), ("table6", "col1"), ("table6", "col2")):
+        for term in M.ES_TERMS:
+            r = rows[f"{tab}/{col}/{term}"]
+            b = pub[(pub.table == tab) & (pub.column == col) & (pub.term == term)].coef.iloc[0]
+            mc = twin.truth["es_mc_error"][f"{tab}/{col}"][term]
+            tol = 0.03 if np.isfinite(mc) else 0.02  # calibrated on 40 auxiliary draws
+            assert r["estimand"] == pytest.approx(b, abs=tol), (tab, col, term)
+            if term.startswith("before"):
+                assert r["effect"] == 0.0
+    assert rows["table6/col1/before5"]["estimand"] > 0.08 and rows["table6/col1/before5"]["effect"] == 0.0
+
+
+def test_redraw_keeps_the_design_and_moves_the_outcomes(quick: Twin) -> None:
+    d = M.redraw(quick, 3, seed=9)
+    p = quick.panel
+    assert set(d) >= {"ln_gdp", "ln_sec_out", "ln_sec_emp", "ln_mfg_emp", "ln_gdppc", "ln1p_entry", "ln_grant_es"}
+    for name, arr in d.items():
+        assert arr.shape == (len(p), 3), name
+        assert np.array_equal(np.isnan(arr[:, 0]), np.isnan(arr[:, 1])) or name in ("ln_net", "ln_grant_es")
+    # the noise-free part is kept: draws differ from the twin by noise of the right size
+    diff = d["ln_gdp"][:, 0] - p["ln_gdp"].to_numpy()
+    assert 0.02 < np.nanstd(diff) < 0.2
 
 
 def test_same_seed_same_frames_other_seed_differs() -> None:
@@ -208,30 +270,3 @@ def test_constant_share_and_growth_weight_by_hand() -> None:
     g = pd.DataFrame({"city_id": ["a", "a", "b"], "year": [2019, 2020, 2020], "g": [0.25, 0.0, 0.5]})
     # a: 2019 value = 10 / (1 + 0.0) = 10 (only 2020's growth lies after 2019); b: 2020 value = stock
     np.testing.assert_allclose(M.growth_weighted(np.array([10.0, 10.0, 7.0]), g), [10.0, 10.0, 7.0])
-
-
-def test_event_study_reproduces_the_published_star_classes(twin: Twin) -> None:
-    # spec 002 Tables 5-6 (robust SE, reference k = -1): build() tunes control cities' counts so that
-    # the chapter's specification lands every coefficient in the published sign and star class
-    from helpers.report import compare_table, load_published
-
-    pub = load_published(SLUG)
-    terms = {"before5": -5, "before4": -4, "before3": -3, "before2": -2, "current": 0, "after1": 1,
-             "after2": 2, "after3": 3}
-    agree = 0
-    for tab, col, dv, smp in [("table5", "col1", "ln1p_entry", "sample_es_firm"),
-                              ("table5", "col2", "ln1p_exit", "sample_es_firm"),
-                              ("table5", "col3", "ln_net", "sample_es_firm"),
-                              ("table6", "col1", "ln1p_app_es", "sample_es_app"),
-                              ("table6", "col2", "ln_grant_es", "sample_es_app")]:
-        d = twin.panel[twin.panel[smp] == 1]
-        with warnings.catch_warnings(action="ignore", category=UserWarning):  # singleton cities dropped
-            fit = pf.feols(f"{dv} ~ i(rel_year, treat, ref=-1) + {CTRL} | city_id+year", d, vcov="hetero")
-        tidy = fit.tidy()
-        est = {name: tuple(tidy.loc[f"rel_year::{k}:treat", ["Estimate", "Std. Error", "Pr(>|t|)"]])
-               for name, k in terms.items()}
-        ct = compare_table(pub, est, table=tab, column=col)
-        agree += int((ct.sign_agrees & ct.stars_agree).sum())
-    assert agree >= 38
-    # the truth is untouched by the tuning: only control cities move
-    assert twin.truth["es_att"]["ln1p_exit"][3] == pytest.approx(0.233, abs=0.01)

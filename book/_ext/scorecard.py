@@ -54,6 +54,7 @@ HEADERS = (
     "Chapter",
     "Rows: target / calibrated / untargeted",
     "Sign agrees (observed)",
+    "Sign agrees (expected)",
     "Stars agree (observed)",
     "Stars agree (expected, 95 % range)",
     "Coverage of the estimand",
@@ -130,8 +131,10 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         ``slug``; ``n_target``, ``n_calibrated``, ``n_untargeted``, ``n_unclassed``; ``(k, m)`` pairs
         ``sign``, ``stars``, ``tolerance`` over the scored rows (``k`` pass out of ``m`` where the
-        check applies; target rows never count); ``expected`` (mean probability of reproducing the
-        star class over the scored rows the design analysis covered, NaN without it), ``m_design``,
+        check applies; target rows never count); ``expected_sign`` and ``m_sign`` (mean probability
+        of reproducing the published sign, and over how many rows); ``expected`` (mean probability of
+        reproducing the star class over the scored rows the design analysis covered, NaN without
+        it), ``m_design``,
         ``range`` (2.5 and 97.5 percentiles of the agreement share over replications, or None),
         ``coverage`` (mean coverage of the estimand) and ``fragile`` (list of ``(row, p_stars)``).
         Slugs keep the order of ``helpers.paths.SLUGS``; unregistered slugs are left out.
@@ -154,6 +157,7 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
         cls = _col(rows, "class")
         scored = _scored(rows)
         p = pd.to_numeric(_col(scored, "p_stars"), errors="coerce")
+        p_sign = pd.to_numeric(_col(scored, "p_sign"), errors="coerce")
         cov = pd.to_numeric(_col(scored, "coverage"), errors="coerce")
         shares = replication_shares(rows)
         fragile = []
@@ -172,6 +176,8 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
                 "sign": _count(_col(scored, "sign_agrees")),
                 "stars": _count(_col(scored, "stars_agree")),
                 "tolerance": _count(_col(scored, "within_tolerance")),
+                "expected_sign": float(p_sign.mean()) if p_sign.notna().any() else math.nan,
+                "m_sign": int(p_sign.notna().sum()),
                 "expected": float(p.mean()) if p.notna().any() else math.nan,
                 "m_design": int(p.notna().sum()),
                 "range": (tuple(float(x) for x in np.percentile(shares, [2.5, 97.5]))
@@ -182,7 +188,8 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
             }
         )
     cols = ["slug", "n_target", "n_calibrated", "n_untargeted", "n_unclassed", "sign", "stars",
-            "tolerance", "expected", "m_design", "range", "shares", "coverage", "fragile"]
+            "tolerance", "expected_sign", "m_sign", "expected", "m_design", "range", "shares",
+            "coverage", "fragile"]
     return pd.DataFrame(out, columns=cols)
 
 
@@ -306,6 +313,7 @@ class ScorecardDirective(SphinxDirective):
                     self._name(rec.slug),
                     classes,
                     _share(rec.sign),
+                    "—" if math.isnan(rec.expected_sign) else f"{_pct(rec.expected_sign)} of {rec.m_sign}",
                     _share(rec.stars),
                     _expected(rec),
                     _pct(rec.coverage),
@@ -320,6 +328,7 @@ class ScorecardDirective(SphinxDirective):
                 " / ".join(str(int(summary[c].sum())) for c in
                            ("n_target", "n_calibrated", "n_untargeted")),
                 _share((total[0], total[1])),
+                "",
                 _share((total[2], total[3])),
                 "", "", str(int(summary["fragile"].map(len).sum())), "",
             ]

@@ -23,6 +23,7 @@ inequality   -- Gini, Theil, Dagum Gini, kernel densities by year
 spatial      -- Moran's I, spatial weights, gravity centre
 plotting     -- the book's figure style, CJK font, year axes, outside legends, city names
 maps         -- national maps of China (full territory, South China Sea inset, Albers)
+ai_cities    -- AI firm and patent counts, constant-share imputation (the AI-manufacturing chapter)
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ averaged quantity over :math:`\sqrt m`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,11 +45,11 @@ from scipy import stats
 
 from helpers.report import _published_row, agreement_flags
 
-__all__ = ["agreement", "diagnose", "fit_many", "refit_many"]
+__all__ = ["ManyDesign", "agreement", "diagnose", "fit_many", "prepare_many", "refit_many"]
 
 _CHUNK_CELLS = 2_000_000
 """Outcome columns are processed in chunks of about this many cells (n x columns)."""
-_SUMS_CELLS = 8_000_000
+_SUMS_CELLS = 40_000_000
 """Largest block of per-level sums (levels x columns) the fast path holds at once."""
 _MAX_DENSE_LEVELS = 3_000
 """Largest number of levels of the smaller fixed effects for the exact (Schur) projection;
@@ -198,27 +199,32 @@ def _score_rows(k: int, G: int, cl: np.ndarray) -> np.ndarray:
     return np.add.outer(np.arange(k) * G, cl).ravel()
 
 
-def _fast_path(
-    Yall: np.ndarray,
+@dataclass
+class _FastPlan:
+    """The outcome-independent pieces of :func:`_fast_path`, built once per design."""
+
+    N: int
+    k: int
+    G: int
+    G1: int
+    M: Any
+    C: np.ndarray | None
+    BD1: Any
+    BDr: Any
+    D: Any
+    XX: np.ndarray | None
+
+
+def _fast_plan(
+    ntot: int,
     rows: np.ndarray,
     Xt: np.ndarray,
-    bread: np.ndarray,
     proj: _FixedEffects | None,
     vtype: str,
     cl: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    r"""Coefficients and variances (before the small-sample factor) from one sparse pass.
-
-    One stacked sparse product with the outcome block gives :math:`\tilde X' y` (per cluster
-    for CRV1: :math:`B y` with :math:`B_{(a,g),i} = \tilde x_{ia}1[i\in g]`), the group sums
-    :math:`S_1 y` of the largest fixed effect and :math:`D_r' y` of the others. From them the
-    fixed-effect coefficients :math:`a_1, a_r` of the normal equations follow (Schur complement),
-    so :math:`M_D y = y - D_1 a_1 - D_r a_r`. CRV1 needs no residuals: the cluster score is
-    :math:`s_{ga} = (By)_{ga} - (B D_1 a_1)_{ga} - (B D_r a_r)_{ga} - (X_g'X_g\beta)_a`. iid and
-    hetero form the residuals :math:`y - D a - \tilde X\beta` chunk by chunk.
-    """
+) -> _FastPlan:
+    """Build the sparse operators of :func:`_fast_path` (they depend on the design only)."""
     N, k = Xt.shape
-    ntot, R = Yall.shape
     if vtype == "CRV1":
         G = int(cl.max()) + 1
         srow = _score_rows(k, G, cl)
@@ -226,6 +232,7 @@ def _fast_path(
         G = 1
         srow = np.repeat(np.arange(k), N)
     mats = [sp.csr_matrix((Xt.T.ravel(), (srow, np.tile(rows, k))), shape=(k * G, ntot))]
+    G1 = 0
     if proj is not None:
         G1 = proj.levels[0]
         n_fe_rest = len(proj.rest)
@@ -238,15 +245,7 @@ def _fast_path(
                 )
             )
     M = sp.vstack(mats, format="csr")
-    P = M @ np.ascontiguousarray(Yall)
-    By = P[: k * G]
-    beta = bread @ By.reshape(k, G, R).sum(axis=1)
-    a1 = ar = None
-    if proj is not None:
-        a1 = P[k * G : k * G + G1] / proj.count1[:, None]
-        if proj.mode == "schur":
-            ar = proj.Apinv @ (P[k * G + G1 :] - proj.S1Dr.T @ a1)
-            a1 = a1 - proj.S1Dr_scaled @ ar
+    C = BD1 = BDr = D = XX = None
     if vtype == "CRV1":
         # C: per cluster X_g'X_g stacked (k*G x k)
         C = np.zeros((k * G, k))
@@ -254,11 +253,10 @@ def _fast_path(
             C[:, b] = np.bincount(
                 srow, weights=np.tile(Xt[:, b], k) * Xt.T.ravel(), minlength=k * G
             )
-        scores = By - C @ beta
         if proj is not None:
             BD1 = sp.csr_matrix((Xt.T.ravel(), (srow, np.tile(proj.g1, k))), shape=(k * G, G1))
-            scores -= BD1 @ a1
-            if ar is not None:
+            if proj.mode == "schur":
+                n_fe_rest = len(proj.rest)
                 BDr = sp.csr_matrix(
                     (
                         np.tile(Xt.T.ravel(), n_fe_rest),
@@ -269,27 +267,69 @@ def _fast_path(
                     ),
                     shape=(k * G, proj.Dr.shape[1]),
                 )
-                scores -= BDr @ ar
-        s = scores.reshape(k, G, R)
-        meat = np.einsum("agr,bgr->rab", s, s)
+    else:
+        if proj is not None:
+            D = (proj.S1.T.tocsr() if proj.mode != "schur"
+                 else sp.hstack([proj.S1.T, proj.Dr], format="csr"))
+        if vtype == "hetero":
+            XX = np.einsum("ia,ib->iab", Xt, Xt).reshape(N, k * k)
+    return _FastPlan(N=N, k=k, G=G, G1=G1, M=M, C=C, BD1=BD1, BDr=BDr, D=D, XX=XX)
+
+
+def _fast_path(
+    Yall: np.ndarray,
+    rows: np.ndarray,
+    Xt: np.ndarray,
+    bread: np.ndarray,
+    proj: _FixedEffects | None,
+    vtype: str,
+    plan: _FastPlan,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Coefficients and variances (before the small-sample factor) from one sparse pass.
+
+    One stacked sparse product with the outcome block gives :math:`\tilde X' y` (per cluster
+    for CRV1: :math:`B y` with :math:`B_{(a,g),i} = \tilde x_{ia}1[i\in g]`), the group sums
+    :math:`S_1 y` of the largest fixed effect and :math:`D_r' y` of the others. From them the
+    fixed-effect coefficients :math:`a_1, a_r` of the normal equations follow (Schur complement),
+    so :math:`M_D y = y - D_1 a_1 - D_r a_r`. CRV1 needs no residuals: the cluster score is
+    :math:`s_{ga} = (By)_{ga} - (B D_1 a_1)_{ga} - (B D_r a_r)_{ga} - (X_g'X_g\beta)_a`. iid and
+    hetero form the residuals :math:`y - D a - \tilde X\beta` chunk by chunk. The operators come
+    from :func:`_fast_plan`, built once per design.
+    """
+    N, k, G, G1 = plan.N, plan.k, plan.G, plan.G1
+    R = Yall.shape[1]
+    P = plan.M @ np.ascontiguousarray(Yall)
+    By = P[: k * G]
+    beta = bread @ By.reshape(k, G, R).sum(axis=1)
+    a1 = ar = None
+    if proj is not None:
+        a1 = P[k * G : k * G + G1] / proj.count1[:, None]
+        if proj.mode == "schur":
+            ar = proj.Apinv @ (P[k * G + G1 :] - proj.S1Dr.T @ a1)
+            a1 = a1 - proj.S1Dr_scaled @ ar
+    if vtype == "CRV1":
+        scores = By - plan.C @ beta
+        if proj is not None:
+            scores -= plan.BD1 @ a1
+            if ar is not None:
+                scores -= plan.BDr @ ar
+        s = np.ascontiguousarray(scores.reshape(k, G, R).transpose(2, 0, 1))  # R x k x G
+        meat = s @ s.transpose(0, 2, 1)                                     # batched BLAS: R x k x k
         return beta, np.einsum("ab,rbc,ca->ar", bread, meat, bread)
     # iid / hetero: residuals chunk by chunk
     if proj is not None:
-        D = proj.S1.T.tocsr() if ar is None else sp.hstack([proj.S1.T, proj.Dr], format="csr")
         fe_coef = a1 if ar is None else np.vstack([a1, ar])
-    if vtype == "hetero":
-        XX = np.einsum("ia,ib->iab", Xt, Xt).reshape(N, k * k)
     var = np.empty((k, R))
     step = max(1, _CHUNK_CELLS // max(N, 1))
     for start in range(0, R, step):
         sl = slice(start, start + step)
         E = Yall[rows, sl] - Xt @ beta[:, sl]
         if proj is not None:
-            E -= D @ fe_coef[:, sl]
+            E -= plan.D @ fe_coef[:, sl]
         if vtype == "iid":
             var[:, sl] = np.diag(bread)[:, None] * (np.einsum("ir,ir->r", E, E) / (N - 1))
         else:
-            meat = ((E * E).T @ XX).reshape(-1, k, k)
+            meat = ((E * E).T @ plan.XX).reshape(-1, k, k)
             var[:, sl] = np.einsum("ab,rbc,ca->ar", bread, meat, bread)
     return beta, var
 
@@ -410,11 +450,13 @@ def fit_many(
     >>> bool(np.isclose(res["se"].iloc[2], fit.se()["x"], rtol=1e-8))
     True
     """
-    import pyfixest as pf
+    Yall = _outcome_block(outcomes, len(data))
+    design = prepare_many(data.assign(**{_parse_formula(formula): Yall[:, 0]}), formula, vcov=vcov)
+    return design.fit(Yall)
 
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"fit_many: data must be a pandas DataFrame, got {type(data).__name__}")
-    lhs = _parse_formula(formula)
+
+def _outcome_block(outcomes: Any, n: int) -> np.ndarray:
+    """Check an n x R outcome block (shape, dtype, one NaN pattern) and return it as float64."""
     Yall = np.asarray(outcomes)
     if Yall.ndim == 1:
         raise ValueError(
@@ -423,20 +465,119 @@ def fit_many(
         )
     if Yall.ndim != 2 or Yall.shape[1] == 0:
         raise ValueError(f"fit_many: outcomes must be a 2-D array n x R, got shape {Yall.shape}")
-    if Yall.shape[0] != len(data):
+    if Yall.shape[0] != n:
         raise ValueError(
-            f"fit_many: outcomes has {Yall.shape[0]} rows but data has {len(data)}; rows must be "
-            "aligned"
+            f"fit_many: outcomes has {Yall.shape[0]} rows but data has {n}; rows must be aligned"
         )
     if not np.issubdtype(Yall.dtype, np.number):
         raise ValueError(f"fit_many: outcomes must be numeric, got dtype {Yall.dtype}")
     Yall = Yall.astype(np.float64, copy=False)
     _check_nan_pattern(Yall)
-    vc = _check_vcov(vcov, data)
-    R = Yall.shape[1]
+    return Yall
 
-    # one pyfixest fit fixes the sample, the coefficients and the small-sample factors
-    template = data.reset_index(drop=True).assign(**{lhs: Yall[:, 0]})
+
+@dataclass
+class ManyDesign:
+    """One OLS design, prepared once, that :meth:`fit` applies to any number of outcome blocks.
+
+    Made by :func:`prepare_many`; :func:`fit_many` is ``prepare_many(...).fit(Y)``. Preparing costs
+    one pyfixest fit; each :meth:`fit` costs only sparse products over the block, so a design
+    analysis that draws its replications in chunks prepares once per specification.
+    """
+
+    formula: str
+    vcov: Any
+    n_data: int
+    y_missing: np.ndarray
+    rows: np.ndarray
+    names: list[str]
+    Xt: np.ndarray
+    bread: np.ndarray
+    proj: Any
+    vtype: str
+    cl: np.ndarray | None
+    ssc: float
+    df_t: float
+    plan: _FastPlan | None = None
+
+    def fit(self, outcomes: Any, *, first_replication: int = 0) -> pd.DataFrame:
+        """Estimates, SEs and p-values for every column of ``outcomes`` (n x R, aligned with data).
+
+        ``first_replication`` numbers the columns (``first_replication``, ...), for chunks.
+        Outcome values must be missing exactly where the prepared data's outcome was missing.
+        """
+        Yall = _outcome_block(outcomes, self.n_data)
+        miss = np.isnan(Yall[:, 0])
+        if not np.array_equal(miss, self.y_missing):
+            raise ValueError(
+                f"fit_many: the outcomes miss {int(miss.sum())} rows, the prepared design's outcome "
+                f"missed {int(self.y_missing.sum())}; prepare the design with an outcome that is "
+                "missing in the same rows"
+            )
+        R, k = Yall.shape[1], len(self.names)
+        proj, cl = self.proj, self.cl
+        if proj is None or proj.mode != "map":
+            if self.plan is None:
+                self.plan = _fast_plan(self.n_data, self.rows, self.Xt, proj, self.vtype, cl)
+            # bound the sums block (one row per cluster x coefficient and per fixed-effect level)
+            n_sums = k * (int(cl.max()) + 1 if cl is not None else 1)
+            n_sums += sum(proj.levels) if proj is not None else 0
+            step = max(1, _SUMS_CELLS // n_sums)
+            beta, var = np.empty((k, R)), np.empty((k, R))
+            for start in range(0, R, step):
+                sl = slice(start, start + step)
+                beta[:, sl], var[:, sl] = _fast_path(Yall[:, sl], self.rows, self.Xt, self.bread,
+                                                     proj, self.vtype, self.plan)
+        else:
+            beta, var = _explicit(Yall, self.rows, self.Xt, self.bread, proj, self.vtype, cl)
+        var *= self.ssc
+        se = np.sqrt(var)
+        tstat = beta / se
+        pvalue = 2 * (1 - stats.t.cdf(np.abs(tstat), self.df_t))  # pyfixest's expression
+        out = pd.DataFrame(
+            {
+                "replication": np.repeat(np.arange(first_replication, first_replication + R), k),
+                "term": np.tile(np.array(self.names, dtype=object), R),
+                "estimate": beta.T.ravel(),
+                "se": se.T.ravel(),
+                "tstat": tstat.T.ravel(),
+                "pvalue": pvalue.T.ravel(),
+                "df": self.df_t,
+            }
+        )
+        out.attrs.update({"nobs": len(self.rows), "vcov": self.vcov, "formula": self.formula})
+        return out
+
+
+def prepare_many(data: pd.DataFrame, formula: str, *, vcov: str | Mapping[str, str] | None = None
+                 ) -> ManyDesign:
+    """Prepare the design of :func:`fit_many` once; ``.fit(Y)`` then fits outcome blocks.
+
+    ``data`` must hold the formula's outcome column: its missing rows (with those of the regressors,
+    fixed effects and clusters, and pyfixest's singletons) define the sample, and its values are
+    fitted once by pyfixest to check the fast path.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"x": rng.normal(size=100), "g": np.repeat(np.arange(10), 10)})
+    >>> df["y"] = df["x"] + rng.normal(size=100)
+    >>> d = prepare_many(df, "y ~ x | g", vcov={"CRV1": "g"})
+    >>> Y = rng.normal(size=(100, 4))
+    >>> a = d.fit(Y[:, :2]); b = d.fit(Y[:, 2:], first_replication=2)
+    >>> bool(np.allclose(pd.concat([a, b])["estimate"], fit_many(df, "y ~ x | g", Y, vcov={"CRV1": "g"})["estimate"]))
+    True
+    """
+    import pyfixest as pf
+
+    if not isinstance(data, pd.DataFrame):
+        raise ValueError(f"fit_many: data must be a pandas DataFrame, got {type(data).__name__}")
+    lhs = _parse_formula(formula)
+    if lhs not in data.columns:
+        raise ValueError(f"prepare_many: data has no outcome column {lhs!r} (the formula's left side)")
+    y0 = _outcome_block(data[[lhs]].to_numpy(dtype=float), len(data))
+    vc = _check_vcov(vcov, data)
+    template = data.reset_index(drop=True)
     try:
         fit0 = pf.feols(formula, template, vcov=vc)
     except Exception as err:  # pyfixest's own message names the problem
@@ -446,7 +587,6 @@ def fit_many(
     rows = np.asarray(fit0._Y_untransformed.index, dtype=np.int64)
     names = [str(c) for c in fit0._coefnames]
     X = np.asarray(fit0._X, dtype=np.float64)  # pyfixest-demeaned; M_D of it is exact
-    N, k = len(rows), X.shape[1]
     if fit0._has_fixef:
         fe_codes = fit0._fe.to_numpy()
         proj: _FixedEffects | None = _FixedEffects(
@@ -456,53 +596,22 @@ def fit_many(
     else:
         proj = None
         Xt = X
-    XtX = Xt.T @ Xt
-    bread = np.linalg.inv(XtX)
-    ssc = float(np.asarray(fit0._ssc).ravel()[0])
-    df_t = float(fit0._df_t)
+    bread = np.linalg.inv(Xt.T @ Xt)
     vtype = "CRV1" if isinstance(vc, dict) else ("hetero" if vc in ("hetero", "HC1") else "iid")
-    cl = None
-    if vtype == "CRV1":
-        cl = pd.factorize(template[vc["CRV1"]].to_numpy()[rows])[0]
-
-    if proj is None or proj.mode != "map":
-        # bound the sums block (one row per cluster x coefficient and per fixed-effect level)
-        n_sums = k * (int(cl.max()) + 1 if cl is not None else 1)
-        n_sums += sum(proj.levels) if proj is not None else 0
-        step = max(1, _SUMS_CELLS // n_sums)
-        if step >= R:
-            beta, var = _fast_path(Yall, rows, Xt, bread, proj, vtype, cl)
-        else:
-            beta, var = np.empty((k, R)), np.empty((k, R))
-            for start in range(0, R, step):
-                sl = slice(start, start + step)
-                beta[:, sl], var[:, sl] = _fast_path(Yall[:, sl], rows, Xt, bread, proj, vtype, cl)
-    else:
-        beta, var = _explicit(Yall, rows, Xt, bread, proj, vtype, cl)
-    var *= ssc
-
-    # guard against a change in pyfixest internals: column 0 must reproduce its own fit
-    ref = fit0.coef().to_numpy()
-    if not np.allclose(beta[:, 0], ref, rtol=1e-6, atol=1e-6 * float(np.abs(ref).max() + 1)):
-        raise RuntimeError(
-            "fit_many: the fast path disagrees with pyfixest on column 0; please report this"
-        )
-    se = np.sqrt(var)
-    tstat = beta / se
-    pvalue = 2 * (1 - stats.t.cdf(np.abs(tstat), df_t))  # pyfixest's expression
-    out = pd.DataFrame(
-        {
-            "replication": np.repeat(np.arange(R), k),
-            "term": np.tile(np.array(names, dtype=object), R),
-            "estimate": beta.T.ravel(),
-            "se": se.T.ravel(),
-            "tstat": tstat.T.ravel(),
-            "pvalue": pvalue.T.ravel(),
-            "df": df_t,
-        }
+    cl = pd.factorize(template[vc["CRV1"]].to_numpy()[rows])[0] if vtype == "CRV1" else None
+    design = ManyDesign(
+        formula=formula, vcov=vc, n_data=len(data), y_missing=np.isnan(y0[:, 0]), rows=rows,
+        names=names, Xt=Xt, bread=bread, proj=proj, vtype=vtype, cl=cl,
+        ssc=float(np.asarray(fit0._ssc).ravel()[0]), df_t=float(fit0._df_t),
     )
-    out.attrs.update({"nobs": N, "vcov": vc, "formula": formula})
-    return out
+    # guard against a change in pyfixest internals: the fast path must reproduce pyfixest's own fit
+    ref = fit0.coef().to_numpy()
+    got = design.fit(y0)["estimate"].to_numpy()
+    if not np.allclose(got, ref, rtol=1e-6, atol=1e-6 * float(np.abs(ref).max() + 1)):
+        raise RuntimeError(
+            "fit_many: the fast path disagrees with pyfixest on the prepared outcome; please report this"
+        )
+    return design
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 Public interface
 ----------------
 ``load_twin(slug, scale="full", seed=None)``  build a paper's twin (:class:`Twin`); warns "simulated"
-``load_panel(slug, path)``                    read and check a real-data file against
+``load_panel(slug, path, rename=None)``       read and check a real-data file (CSV, .xlsx, .dta, .parquet) against
                                               ``data/<slug>/schema.yml``
 ``Twin``                                      the result: ``panel``, ``raw``, ``truth``, ``meta``, ``describe()``
 ``twin_banner(slug_or_twin)``                 the admonition each chapter shows (Markdown string;
@@ -67,7 +67,6 @@ SCALES = ("full", "quick", "paper")
 
 CACHE_DIR: Path = DATA_DIR / "_generated"
 """Where ``make data`` (:func:`build_all`) and :func:`load_twin` keep built twins (git-ignored)."""
-_CACHE_INPUTS = ("engine.py", "geography.py", "policies.py")
 
 BANNER_TEXT = ("Simulated twin: these numbers come from simulated data calibrated to the paper; "
                "they are not findings about China.")
@@ -185,17 +184,21 @@ def twin_banner(twin_or_slug: Twin | str, *, display: bool = False) -> Any:
 def _cache_file(slug: str, scale: str, seed: int | None) -> Path:
     """Cache path whose name hashes everything the twin depends on.
 
-    The key covers the builder module, the shared engine, geography and policy modules, the
-    calibration file, the scale, the seed and the pandas version, so that a change to any of them
-    builds the twin again instead of reading a stale file.
+    The key covers every module of the helpers package (a twin builder may import any of them: the
+    engine, geography, policies, index or measurement helpers), every file in ``data/<slug>/``
+    (calibration, auxiliary tables), the scale, the seed and the pandas version, so that a change to
+    any of them builds the twin again instead of reading a stale file.
     """
-    here = Path(__file__).parent
+    package = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
-    for name in (f"{REGISTRY[slug]}.py", *_CACHE_INPUTS):
-        h.update((here / name).read_bytes())
-    calibration = DATA_DIR / slug / "calibration.yml"
-    if calibration.is_file():
-        h.update(calibration.read_bytes())
+    for file in sorted(package.rglob("*.py")):
+        h.update(file.relative_to(package).as_posix().encode())
+        h.update(file.read_bytes())
+    folder = DATA_DIR / slug
+    for file in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if file.is_file():
+            h.update(file.name.encode())
+            h.update(file.read_bytes())
     h.update(f"{scale}|{seed}|{pd.__version__}".encode())
     return CACHE_DIR / slug / scale / f"twin-{h.hexdigest()[:16]}.pkl"
 

@@ -37,9 +37,12 @@ Rules every twin follows (the honest-twin contract, enforced by ``tests/test_twi
    columns aligned with ``twin.panel`` (or with the raw frame named in ``SPECS``). Replication ``r``
    uses ``numpy.random.default_rng([seed, r])`` alone, so the first 50 columns of ``R=500`` equal
    ``R=50``. :meth:`Twin.redraw` calls it; :mod:`helpers.design` fits and diagnoses the draws.
-5. **Declared baselines.** The module's ``SPECS`` (a tuple of :class:`Spec`) lists the published
-   OLS / fixed-effects specifications that the chapter scores with :func:`helpers.design.fit_many`;
-   the honest-twin tests re-estimate them at other seeds and over redraws.
+5. **Declared baselines.** The module's ``SPECS`` (a tuple of :class:`Spec`, the paper's baseline
+   first) lists the published OLS / fixed-effects specifications that the chapter scores with
+   :func:`helpers.design.fit_many`; the honest-twin tests re-estimate them at other seeds and over
+   redraws. ``COVERAGE_EXCEPTIONS`` (``"<table>/<column>/<term>" -> reason``) names rows whose 95 %
+   intervals need not cover the estimand at 95 % over redraws, with the reason (for example, firm
+   effects held fixed in the redraws while the SEs allow for them).
 
 Example
 -------
