@@ -164,3 +164,16 @@ def test_course_page_references_resolve(page: Path) -> None:
         path = (base / target.lstrip("/")).resolve()
         assert path.with_suffix(".md").is_file() or path.with_suffix(".ipynb").is_file(), \
             f"{page.name}: {{doc}} target {target!r} does not exist"
+
+
+def test_bibliography_keys_and_glossary_entries_are_well_formed() -> None:
+    """Sphinx warns (and -W fails the build) on a repeated bibtex key or a glossary term that
+    follows a definition without a blank line; both happen easily when two branches add entries."""
+    bib = (BOOK / "references.bib").read_text(encoding="utf-8")
+    keys = re.findall(r"^@\w+\{([^,]+),", bib, flags=re.M)
+    assert len(keys) == len(set(keys)), sorted({k for k in keys if keys.count(k) > 1})
+    lines = (BOOK / "glossary.md").read_text(encoding="utf-8").split("```{glossary}", 1)[1] \
+        .split("\n```", 1)[0].splitlines()
+    glued = [line for prev, line in zip(lines, lines[1:], strict=False)
+             if line.strip() and not line.startswith((" ", ":")) and prev.startswith("  ")]
+    assert not glued, f"glossary terms without a blank line before them: {glued}"
