@@ -1,7 +1,10 @@
 """The book as a course (issue 11): chapters and primers link both ways; the glossary covers the
 technical terms of every chapter heading; the syllabus names every chapter.
 
-The checks read the committed sources (notebooks and MyST pages), so they run without a build.
+The chapters are those of the ``Chapters`` part of ``book/_toc.yml`` (``helpers.paths.book_chapters``),
+so a sixth paper is checked as soon as it is in the table of contents; ``tests/test_add_a_paper.py``
+runs this file on a copy of the repository with the template added as chapter 06. The checks read
+the committed sources (notebooks and MyST pages), so they run without a build.
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from helpers.paths import SLUGS, book_chapters
+
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
-CHAPTERS = sorted(p for p in (ROOT / "notebooks").glob("0[1-9]_*.ipynb"))
+CHAPTERS = book_chapters(ROOT)
 PRIMERS = sorted(p for p in (BOOK / "primers").glob("*.md") if p.stem != "index")
 
 # section headings of the chapter template: not technical terms
-GENERIC = {"setup", "data", "the data are a simulated twin", "question and theory",
+GENERIC = {"setup", "data", "the twin banner", "the data are a simulated twin", "question and theory",
            "index construction from raw inputs", "baseline", "robustness and endogeneity", "mechanisms",
            "heterogeneity", "channels", "further analysis", "beyond the paper", "reading the paper critically",
            "scorecard", "runtime", "exercises", "references"}
@@ -71,12 +76,19 @@ def _primer_links(text: str) -> set[str]:
 
 
 def _chapter_links(text: str) -> set[str]:
-    return set(re.findall(r"/notebooks/(0[0-9]_[a-z0-9-]+)", text))
+    return set(re.findall(r"/notebooks/([0-9]{2}_[a-z0-9-]+)", text))
 
 
 def test_the_course_pages_exist() -> None:
-    assert len(CHAPTERS) == 5, [p.name for p in CHAPTERS]
+    assert CHAPTERS, "book/_toc.yml lists no chapter"
+    assert [p.stem[3:] for p in CHAPTERS] == [s for s in SLUGS if s in {p.stem[3:] for p in CHAPTERS}]
+    assert {p.stem[3:] for p in CHAPTERS} == set(SLUGS), "every registered paper is a chapter in the toc"
     assert len(PRIMERS) >= 8, [p.name for p in PRIMERS]
+
+
+def test_every_primer_is_in_the_table_of_contents() -> None:
+    toc = (BOOK / "_toc.yml").read_text(encoding="utf-8")
+    assert all(f"book/primers/{p.stem}" in toc for p in PRIMERS), [p.stem for p in PRIMERS]
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
@@ -122,3 +134,46 @@ def test_the_glossary_check_can_fail() -> None:
     assert _mentions("Entropy weights from 15 raw indicators", forms)  # "entropy weight method"
     assert _mentions("Shift-share exposure done right", forms)  # "shift-share (Bartik) instrument"
     assert not _mentions("Quantile regression forests", forms)
+
+
+COURSE_PAGES = [*PRIMERS, BOOK / "syllabus.md", BOOK / "glossary.md", BOOK / "add-a-paper.md",
+                *sorted((BOOK / "contributing").glob("*.md"))]
+
+
+def _glossary_terms() -> set[str]:
+    src = (BOOK / "glossary.md").read_text(encoding="utf-8")
+    block = src.split("```{glossary}", 1)[1].split("\n```", 1)[0]
+    return {line.strip() for line in block.splitlines()[1:]
+            if line.strip() and not line.startswith((" ", ":"))}
+
+
+@pytest.mark.parametrize("page", COURSE_PAGES, ids=lambda p: p.stem)
+def test_course_page_references_resolve(page: Path) -> None:
+    """Every {term}, {doc} and {cite} of a course page has a target (the book build would fail
+    with -W otherwise; this finds it without executing the primers)."""
+    text = page.read_text(encoding="utf-8")
+    terms = _glossary_terms()
+    bad_terms = [t for t in re.findall(r"\{term\}`(?:[^`<]*<)?([^`>]+)>?`", text) if t not in terms]
+    assert not bad_terms, f"{page.name}: glossary terms not in the glossary: {bad_terms}"
+    bib = (BOOK / "references.bib").read_text(encoding="utf-8")
+    keys = set(re.findall(r"^@\w+\{([^,]+),", bib, flags=re.M))
+    cited = {k.strip() for group in re.findall(r"\{cite:[tp]\}`([^`]+)`", text) for k in group.split(",")}
+    assert cited <= keys, f"{page.name}: unknown citation keys {sorted(cited - keys)}"
+    for target in re.findall(r"\{doc\}`(?:[^`<]*<)?([^`>]+)>?`", text):
+        base = ROOT if target.startswith("/") else page.parent
+        path = (base / target.lstrip("/")).resolve()
+        assert path.with_suffix(".md").is_file() or path.with_suffix(".ipynb").is_file(), \
+            f"{page.name}: {{doc}} target {target!r} does not exist"
+
+
+def test_bibliography_keys_and_glossary_entries_are_well_formed() -> None:
+    """Sphinx warns (and -W fails the build) on a repeated bibtex key or a glossary term that
+    follows a definition without a blank line; both happen easily when two branches add entries."""
+    bib = (BOOK / "references.bib").read_text(encoding="utf-8")
+    keys = re.findall(r"^@\w+\{([^,]+),", bib, flags=re.M)
+    assert len(keys) == len(set(keys)), sorted({k for k in keys if keys.count(k) > 1})
+    lines = (BOOK / "glossary.md").read_text(encoding="utf-8").split("```{glossary}", 1)[1] \
+        .split("\n```", 1)[0].splitlines()
+    glued = [line for prev, line in zip(lines, lines[1:], strict=False)
+             if line.strip() and not line.startswith((" ", ":")) and prev.startswith("  ")]
+    assert not glued, f"glossary terms without a blank line before them: {glued}"

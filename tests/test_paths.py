@@ -33,3 +33,20 @@ def test_quick_runs_write_to_their_own_build_folder(monkeypatch: pytest.MonkeyPa
     assert paths.build_dir() == paths.REPO_ROOT / "_build"
     monkeypatch.setenv("AICHINA_BUILD_DIR", str(tmp_path))
     assert paths.build_dir() == tmp_path
+
+
+def test_book_chapters_come_from_the_table_of_contents(tmp_path) -> None:
+    import pytest
+
+    chapters = paths.book_chapters()
+    assert [p.stem[3:] for p in chapters] == list(paths.SLUGS)  # the five papers, in book order
+    (tmp_path / "book").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "06_x.ipynb").write_text("{}")
+    (tmp_path / "book" / "_toc.yml").write_text(
+        "parts:\n  - caption: Chapters\n    chapters:\n      - file: notebooks/06_x\n")
+    assert [p.name for p in paths.book_chapters(tmp_path)] == ["06_x.ipynb"]
+    (tmp_path / "book" / "_toc.yml").write_text(
+        "parts:\n  - caption: Chapters\n    chapters:\n      - file: notebooks/07_y\n")
+    with pytest.raises(ValueError, match="without a notebook"):
+        paths.book_chapters(tmp_path)

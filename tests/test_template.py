@@ -43,9 +43,11 @@ def test_template_notebook_runs_and_writes_its_scorecard(tmp_path: Path, monkeyp
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     rows = json.loads((tmp_path / "scorecards" / "template-paper.json").read_text(encoding="utf-8"))
-    assert len(rows) == 3  # DID in two columns and Size, as in published.yml
+    assert len(rows) == 4  # DID in three columns and Size, as in published.yml
     assert all(set(SCORECARD_FIELDS) <= set(r) for r in rows)
-    assert {r["truth"] for r in rows} == {0.05, 0.2}
+    assert {r["effect"] for r in rows} == {0.05, 0.2}
+    assert {r["class"] for r in rows} == {"calibrated", "untargeted"}
+    assert all(r["R"] == 50 and 0 <= r["coverage"] <= 1 for r in rows)
 
 
 def test_template_has_every_chapter_section_in_order() -> None:
@@ -91,3 +93,36 @@ def test_template_example_tests_with_the_twin(name: str, template_twin_full) -> 
                                   "test_bad_scale_is_rejected"])
 def test_template_example_tests_without_arguments(name: str) -> None:
     getattr(EXAMPLES, name)()
+
+
+def test_template_twin_docstring_examples_hold() -> None:
+    import doctest
+
+    result = doctest.testmod(EXAMPLES.template_twin, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 4 and result.failed == 0, result
+
+
+def test_template_twin_follows_the_honest_twin_contract(template_twin_full) -> None:
+    tw, mod = template_twin_full, EXAMPLES.template_twin
+    cal = mod.read_yaml("calibration.yml")
+    assert cal["seed_rule"] and tw.meta["seed"] == cal["seed"]
+    # redraw: replication r uses default_rng([seed, r]) alone, so chunks line up
+    full = tw.redraw(6)["y"]
+    assert (tw.redraw(2, start=4)["y"] == full[:, 4:]).all()
+    # every declared spec has truth rows with an estimand and an effect for each published term
+    pub = EXAMPLES.load_published(mod.SLUG, path=mod.HERE / "published.yml")
+    for spec in tw.specs:
+        t = tw.truth_for(spec.table, spec.column)
+        assert set(t["estimand"]) == set(spec.terms) == set(t["effect"])
+        terms = set(pub[(pub.table == spec.table) & (pub.column == spec.column)].term)
+        assert set(spec.terms) == terms
+    # the estimand of the redraw-averaged fit is the estimand in truth["rows"] (R = 200, 4 MC SEs)
+    import numpy as np
+    spec = tw.specs[2]
+    from helpers.design import fit_many
+
+    sims = fit_many(spec.data(tw), spec.formula, tw.redraw(200)["y"], vcov=spec.vcov)
+    est = sims[sims.term == "DID"]["estimate"]
+    target = tw.truth_for(spec.table, spec.column)["estimand"]["DID"]
+    assert abs(est.mean() - target) < 4 * est.std() / np.sqrt(len(est))
+    assert set(pub["class"]) == {"calibrated", "untargeted"}

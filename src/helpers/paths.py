@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["DATA_DIR", "QUICK_ENV", "REPO_ROOT", "SLUGS", "build_dir", "is_quick", "slug_dir"]
+__all__ = ["DATA_DIR", "QUICK_ENV", "REPO_ROOT", "SLUGS", "book_chapters", "build_dir", "is_quick", "slug_dir"]
 
 QUICK_ENV = "AICHINA_QUICK"
 """Environment variable: when set to ``1`` the chapters run on small twins (tests, previews)."""
@@ -64,6 +64,48 @@ def build_dir() -> Path:
         return Path(env)
     return REPO_ROOT / "_build" / "quick" if is_quick() else REPO_ROOT / "_build"
 
+
+
+def book_chapters(root: Path | None = None) -> list[Path]:
+    """Return the chapter notebooks listed in the book's table of contents, in book order.
+
+    The chapters are the files of the ``Chapters`` part of ``book/_toc.yml`` (the warm-up and the
+    course pages are other parts), so adding a paper means adding one line to the table of
+    contents; tests and pages that walk the chapters call this instead of counting them.
+
+    Parameters
+    ----------
+    root : Path, optional
+        Repository root (default :data:`REPO_ROOT`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``<root>/notebooks/NN_<slug>.ipynb`` for every chapter in the table of contents.
+
+    Raises
+    ------
+    ValueError
+        If the table of contents has no ``Chapters`` part, or lists a chapter whose notebook does
+        not exist.
+
+    Examples
+    --------
+    >>> [p.stem for p in book_chapters()][:2]
+    ['01_bigdata-innovation-fusion', '02_ai-new-quality-productivity']
+    """
+    import yaml
+
+    root = Path(root) if root is not None else REPO_ROOT
+    toc = yaml.safe_load((root / "book" / "_toc.yml").read_text(encoding="utf-8"))
+    parts = [p for p in toc.get("parts", []) if str(p.get("caption", "")).lower() == "chapters"]
+    if not parts:
+        raise ValueError(f"{root / 'book' / '_toc.yml'} has no part with caption 'Chapters'")
+    files = [root / f"{c['file']}.ipynb" for c in parts[0].get("chapters", [])]
+    missing = [f.name for f in files if not f.is_file()]
+    if missing:
+        raise ValueError(f"book/_toc.yml lists chapters without a notebook: {missing}")
+    return files
 
 
 def slug_dir(slug: str) -> Path:

@@ -343,13 +343,14 @@ def bilingual(zh: str, en: str, sep: str = " / ") -> str:
 @lru_cache(maxsize=1)
 def _city_lookup() -> dict[str, str]:
     """adcode -> Chinese name over the 297 prefecture-level cities and chapter 4's extra units."""
-    from helpers.paths import slug_dir
 
     t = pd.read_csv(_GEO_DIR / "prefecture_cities.csv", dtype={"adcode": str})
     names = dict(zip(t["adcode"], t["name"], strict=True))
     names.update(dict(zip(t["province_code"].astype(str).str.zfill(2) + "0000", t["province"],
                           strict=True)))
-    # chapter 4's 71 units beyond the prefecture-level cities (cpca's adcodes.csv)
+    from helpers.paths import slug_dir
+
+    # the county-level cities and districts beyond the prefecture table (chapter 4's extra units)
     extra = pd.read_csv(slug_dir("ai-manufacturing-cities") / "extra_units.csv", dtype={"adcode": str})
     for code, name in zip(extra["adcode"], extra["name"], strict=True):
         names.setdefault(code, name)

@@ -2,7 +2,8 @@ r"""Template twin: a minimal seeded firm-year panel with a known policy effect.
 
 Copy this file to ``src/helpers/twins/<slug_with_underscores>.py`` when you add a paper, register
 the module in ``helpers.twins.REGISTRY``, and replace the data-generating process by the paper's
-design (``book/add-a-paper.md`` walks through the steps).
+design (``book/add-a-paper.md`` walks through the steps, ``book/contributing/calibration.md``
+explains the honest-twin rules this module follows).
 
 Design (truth first)
 --------------------
@@ -16,30 +17,59 @@ with firm effects :math:`\alpha_i`, year effects :math:`\lambda_t` and a homogen
 Adopters have larger firm effects (selection on levels), so a pooled OLS without firm effects
 over-states :math:`\tau`.
 
-True parameters (``twin.truth``): ``tau`` (effect of ``DID`` on ``y``) and ``beta_size``.
+How the template follows the honest-twin rules (``helpers.twins.engine``)
+------------------------------------------------------------------------
+1. *Calibrate in population.* ``tau`` and ``beta_size`` are set from the published coefficients
+   (``calibration.yml`` tags them); every random term (firm, year and idiosyncratic shocks, the
+   adoption draw) is drawn from the seed and never adjusted.
+2. *One seed, fixed by a rule* (``seed`` and ``seed_rule`` in ``calibration.yml``); ``AICHINA_SEED``
+   overrides it, so the chapter can be built at other seeds.
+3. *Two truths per compared row* in ``truth["rows"]``: the estimand is the published specification
+   fitted to the noise-free outcome :math:`E[y \mid \text{design}]` (``meta["expected"]``), the
+   effect is :math:`\tau` (column 1 omits ``Size``, so its estimand differs from the effect by the
+   in-sample omitted-variable term).
+4. :func:`redraw` returns ``R`` new draws of the idiosyncratic shock, holding the design (firms,
+   adoption, ``Size``, firm and year effects) fixed; replication ``r`` uses
+   ``numpy.random.default_rng([seed, r])`` only.
+5. :data:`SPECS` declares the published specifications for ``helpers.design.fit_many``.
+
+True parameters (``twin.truth``): ``tau`` (effect of ``DID`` on ``y``), ``beta_size`` and ``rows``.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyfixest as pf
 import yaml
 
 from helpers.paths import build_dir as _build_dir
 from helpers.report import SCORECARD_FIELDS
 from helpers.twins import engine as E
 
-__all__ = ["HERE", "SLUG", "build", "read_yaml", "write_template_scorecard"]
+__all__ = ["HERE", "OUTCOMES", "SLUG", "SPECS", "build", "read_yaml", "redraw", "write_template_scorecard"]
 
 SLUG = "template-paper"
 """The template's slug. A real paper's slug goes into ``helpers.paths.SLUGS``."""
 HERE = Path(__file__).resolve().parent
 """The template folder (calibration.yml, published.yml and schema.yml live next to this file)."""
+_CL = {"CRV1": "firm_id"}
+SPECS: tuple[E.Spec, ...] = (
+    E.Spec("table2/col1", "y ~ DID | firm_id+year", _CL, {"DID": "DID"}),
+    E.Spec("table2/col2", "y ~ DID + Size | firm_id+year", _CL, {"DID": "DID", "Size": "Size"}),
+    E.Spec("table3/col1", "y ~ DID + Size | year", _CL, {"DID": "DID"}),
+)
+"""The published specifications (``published.yml`` keys) that the chapter scores with
+``helpers.design.fit_many``; SEs clustered by firm, as the paper's note says."""
+OUTCOMES = ("y",)
+"""Outcome columns that :func:`redraw` replicates."""
 
 
 def read_yaml(name: str) -> dict[str, Any]:
@@ -62,6 +92,17 @@ def read_yaml(name: str) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+def _default_seed(cal: dict[str, Any]) -> int:
+    """``$AICHINA_SEED`` when set (a build at another seed), else the seed of ``calibration.yml``."""
+    env = os.environ.get("AICHINA_SEED", "").strip()
+    if not env:
+        return int(cal["seed"])
+    try:
+        return int(env)
+    except ValueError:
+        raise ValueError(f"AICHINA_SEED must be an integer, got {env!r}") from None
+
+
 def build(scale: str = "full", seed: int | None = None) -> E.Twin:
     """Build the template twin.
 
@@ -70,13 +111,15 @@ def build(scale: str = "full", seed: int | None = None) -> E.Twin:
     scale : {"full", "quick"}
         ``"full"``: ``panel.n_firms`` firms; ``"quick"``: ``panel.quick_firms`` firms.
     seed : int, optional
-        Default: ``seed`` in ``calibration.yml``.
+        Default: ``$AICHINA_SEED`` when set, else ``seed`` in ``calibration.yml``.
 
     Returns
     -------
     Twin
         ``panel`` (firm-year: ``firm_id``, ``year``, ``y``, ``DID``, ``first_year``, ``Size``),
-        ``raw`` (``firms``: one row per firm with its adoption year), ``truth``, ``meta``.
+        ``raw`` (``firms``: one row per firm with its adoption year), ``truth`` (``tau``,
+        ``beta_size`` and ``rows``, the estimand and effect of every compared row), ``meta``
+        (``seed``, ``scale``, ``builder``, ``expected``: the noise-free outcome).
 
     Raises
     ------
@@ -86,13 +129,13 @@ def build(scale: str = "full", seed: int | None = None) -> E.Twin:
     Examples
     --------
     >>> tw = build("quick", seed=1)
-    >>> tw.panel.shape, tw.truth["tau"]
-    ((1200, 6), 0.05)
+    >>> tw.panel.shape, tw.truth["tau"], round(tw.truth_for("table2", "col2")["estimand"]["DID"], 10)
+    ((1200, 6), 0.05, 0.05)
     """
     if scale not in ("full", "quick"):
         raise ValueError(f"scale must be 'full' or 'quick', got {scale!r}")
     cal = read_yaml("calibration.yml")
-    seed = int(cal["seed"]) if seed is None else int(seed)
+    seed = _default_seed(cal) if seed is None else int(seed)
     rng = np.random.default_rng(seed)
     n = int(cal["panel"]["quick_firms" if scale == "quick" else "n_firms"])
     y0, y1 = cal["panel"]["years"]
@@ -108,16 +151,85 @@ def build(scale: str = "full", seed: int | None = None) -> E.Twin:
     size_t = cal["targets"]["Size"]
     firm_size = E.draw_effects(panel["firm_id"], 0.9, rng)
     size = size_t["mean"] + size_t["sd"] * (firm_size + math.sqrt(1 - 0.81) * rng.normal(size=len(panel)))
-    alpha = E.draw_effects(panel["firm_id"], nz["firm_sd"], rng) + 0.2 * (g > 0)  # selection
+    alpha = E.draw_effects(panel["firm_id"], nz["firm_sd"], rng) + nz["selection"] * (g > 0)
     lam = E.draw_effects(panel["year"], nz["year_sd"], rng)
-    y = (tr["tau"] * d + tr["beta_size"] * size + alpha + lam
-         + rng.normal(0.0, nz["eps_sd"], size=len(panel)))
+    expected = tr["tau"] * d + tr["beta_size"] * size + alpha + lam  # E[y | design]
+    y = expected + rng.normal(0.0, nz["eps_sd"], size=len(panel))
     panel = panel.assign(y=y, DID=d, first_year=g, Size=size)
     raw = {"firms": pd.DataFrame({"firm_id": firms, "first_year": [adoption.get(f, 0) for f in firms]})}
     truth = {"tau": float(tr["tau"]), "beta_size": float(tr["beta_size"]),
-             "doc": {"tau": "effect of DID on y", "beta_size": "coefficient of Size"}}
-    meta = {"seed": seed, "scale": scale, "calibration": str(HERE / "calibration.yml")}
+             "rows": _truth_rows(panel.assign(y=expected), float(tr["tau"]), float(tr["beta_size"])),
+             "doc": {"tau": "effect of DID on y", "beta_size": "coefficient of Size",
+                     "rows": "per '<table>/<column>/<term>': estimand, effect and why they differ"}}
+    meta = {"seed": seed, "scale": scale, "calibration": "calibration.yml",
+            "seed_rule": cal["seed_rule"], "builder": __name__, "expected": np.asarray(expected)}
     return E.Twin(SLUG, panel, raw=raw, truth=truth, meta=meta)
+
+
+def _truth_rows(noise_free: pd.DataFrame, tau: float, beta: float) -> dict[str, dict[str, Any]]:
+    """Estimand (each spec fitted to the noise-free outcome) and effect of every compared row."""
+    effects = {"DID": tau, "Size": beta}
+    why = {"table2/col1": "Size is omitted: the estimand adds beta times the in-sample slope of Size on DID",
+           "table3/col1": "no firm effects: adopters' larger firm effects load on DID (selection on levels)"}
+    rows: dict[str, dict[str, Any]] = {}
+    for spec in SPECS:
+        data = noise_free if spec.sample is None else noise_free.query(spec.sample)
+        fit = pf.feols(spec.formula, data=data)
+        for pub_term, fit_term in spec.terms.items():
+            est = float(fit.coef()[fit_term])
+            rows[f"{spec.key}/{pub_term}"] = {
+                "estimand": est, "effect": effects[pub_term],
+                "why": why.get(spec.key)}  # None: the specification identifies the effect
+    return rows
+
+
+def redraw(twin: E.Twin, R: int, seed: int, *, start: int = 0,
+           outcomes: Sequence[str] = OUTCOMES) -> dict[str, np.ndarray]:
+    """``R`` replications of the outcome, holding the design fixed (rule 4 of the engine).
+
+    Only the idiosyncratic shock is redrawn: firms, adoption, ``Size`` and the firm and year effects
+    are the design. Replication ``r`` uses ``numpy.random.default_rng([seed, r])`` alone, so
+    ``redraw(tw, 50, s, start=100)`` equals columns 100-149 of ``redraw(tw, 150, s)``.
+
+    Parameters
+    ----------
+    twin : Twin
+        A twin made by :func:`build`.
+    R : int
+        Number of replications.
+    seed : int
+        Seed of the replications.
+    start : int, default 0
+        Index of the first replication.
+    outcomes : sequence of str
+        Which of :data:`OUTCOMES` to return.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``"y"`` -> ``n x R`` array aligned with ``twin.panel``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown outcome.
+
+    Examples
+    --------
+    >>> tw = build("quick", seed=1)
+    >>> a = redraw(tw, 3, 5)["y"]
+    >>> a.shape == (len(tw.panel), 3), bool((redraw(tw, 1, 5, start=2)["y"][:, 0] == a[:, 2]).all())
+    (True, True)
+    """
+    bad = [o for o in outcomes if o not in OUTCOMES]
+    if bad:
+        raise ValueError(f"unknown outcome(s) {bad}; the template redraws {OUTCOMES}")
+    sd = float(read_yaml("calibration.yml")["noise"]["eps_sd"])
+    expected = np.asarray(twin.meta["expected"], dtype=float)
+    y = np.empty((len(expected), int(R)))
+    for j, r in enumerate(range(int(start), int(start) + int(R))):
+        y[:, j] = expected + np.random.default_rng([int(seed), r]).normal(0.0, sd, len(expected))
+    return {"y": y} if "y" in outcomes else {}
 
 
 def write_template_scorecard(rows: pd.DataFrame, *, build_dir: Path | None = None) -> Path:

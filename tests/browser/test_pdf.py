@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.paths import build_dir
+from helpers.paths import book_chapters, build_dir
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PDF_NAME = "ai-china-executable-papers.pdf"
 PDF = Path(os.environ.get("PDF_FILE", build_dir() / "pdf" / PDF_NAME))
 SINGLEHTML = Path(os.environ.get("SINGLEHTML_DIR", build_dir() / "singlehtml"))
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("0[0-5]_*.ipynb"))
+NOTEBOOKS = [*sorted((ROOT / "notebooks").glob("00_*.ipynb")), *book_chapters(ROOT)]  # warm-up and the toc's chapters
 
 
 def first_cell(notebook: Path) -> str:
