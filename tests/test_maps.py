@@ -170,3 +170,20 @@ def test_classify_known_answers_and_errors():
         classify(y, k=12)
     with pytest.raises(ValueError, match="NaN"):
         classify([1.0, np.nan, 2.0], k=2)
+
+
+def test_class_bounds_of_counts_print_as_integers():
+    from helpers.maps import _fmt
+
+    assert [_fmt(v) for v in (0, 1.0, 6.0, 156.0, 1810.0, 0.5, 12.5, 0.034)] == [
+        "0", "1", "6", "156", "1,810", "0.50", "12.5", "0.034"]
+
+
+def test_class_labels_of_counts_do_not_overlap():
+    from helpers.maps import _class_labels, classify
+
+    y = np.array([1, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89], dtype=float)
+    yb, bins = classify(y, "quantiles", k=3)
+    labels = _class_labels(y, yb, bins)
+    # each class starts one above the previous class's largest possible count
+    assert labels == ["1 – 2 (4)", "3 – 15 (4)", "16 – 89 (4)"], labels  # bins 2.67, 15.67, 89

@@ -225,10 +225,10 @@ def _fmt(v: float) -> str:
     if v == 0:
         return "0"
     a = abs(v)
-    if a >= 1000:
+    if a >= 1000 or float(v).is_integer():  # counts: "1 – 6", not "1.00 – 6.00"
         return f"{v:,.0f}"
     if a >= 10:
-        return f"{v:.0f}" if float(v).is_integer() else f"{v:.1f}"
+        return f"{v:.1f}"
     return f"{v:.2g}" if a < 0.1 else f"{v:.2f}"
 
 
@@ -240,6 +240,9 @@ def _wrap(text: str, width: int = 26) -> str:
 def _class_labels(y: np.ndarray, yb: np.ndarray, bins: np.ndarray) -> list[str]:
     lows = np.r_[y.min(), bins[:-1]]
     counts = np.bincount(yb, minlength=bins.size)
+    if np.all(np.mod(y, 1) == 0):  # counts: classes (lo, hi] hold the integers floor(lo) + 1 .. floor(hi)
+        bins = np.floor(bins)
+        lows = np.r_[y.min(), bins[:-1] + 1]
     return [f"{_fmt(lo)} – {_fmt(hi)} ({n})" for lo, hi, n in zip(lows, bins, counts, strict=True)]
 
 
