@@ -25,11 +25,21 @@ PAGE = """# Exercises
 ```{toggle}
 A long table that is only folded: KEEP-THIS-TEXT.
 ```
+
+2. And three plus three (a chapter converted for JupyterLab folds its solutions in a dropdown)?
+
+```{dropdown} Solutions
+**Solutions.** SECRET-ANSWER-SIX.
+```
+
+```{dropdown} Details
+A dropdown that is not a solution: KEEP-THIS-TOO.
+```
 """
 CONF = f"""
 import sys
 sys.path.insert(0, {str(REPO_ROOT / "book" / "_ext")!r})
-extensions = ["myst_parser", "sphinx_togglebutton", "solutions"]
+extensions = ["myst_parser", "sphinx_togglebutton", "sphinx_design", "solutions"]
 myst_enable_extensions = ["colon_fence"]
 """
 
@@ -49,9 +59,12 @@ def _build(tmp: Path, solutions: str) -> str:
 def test_instructor_build_withholds_solutions(tmp_path: Path) -> None:
     with_solutions = _build(tmp_path, "1")
     assert "SECRET-ANSWER-FOUR" in with_solutions and "KEEP-THIS-TEXT" in with_solutions
+    assert "SECRET-ANSWER-SIX" in with_solutions and "KEEP-THIS-TOO" in with_solutions
     without = _build(tmp_path, "0")  # the "env" config value forces a full rebuild
     assert "SECRET-ANSWER-FOUR" not in without and "Solution." not in without
-    assert "KEEP-THIS-TEXT" in without and "withheld in this edition" in without
+    assert "SECRET-ANSWER-SIX" not in without and "Solutions." not in without
+    assert "KEEP-THIS-TEXT" in without and "KEEP-THIS-TOO" in without
+    assert without.count("withheld in this edition") == 2
 
 
 def test_every_solution_in_the_course_pages_is_a_toggle_the_build_can_strip() -> None:
@@ -66,5 +79,6 @@ def test_every_solution_in_the_course_pages_is_a_toggle_the_build_can_strip() ->
         if page.suffix == ".ipynb":
             text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"]
                              if c["cell_type"] == "markdown")
-        outside = re.sub(r"```\{toggle\}.*?```", "", text, flags=re.S)
-        assert "**Solution" not in outside, f"{page.name}: a solution outside a {{toggle}} block"
+        outside = re.sub(r"```\{(toggle|dropdown)\}.*?```", "", text, flags=re.S)
+        assert "**Solution" not in outside, (
+            f"{page.name}: a solution outside a {{toggle}} or {{dropdown}} block")

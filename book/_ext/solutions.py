@@ -1,7 +1,7 @@
 """Withhold exercise solutions: ``SOLUTIONS=0`` builds the book without them.
 
-Every exercise solution in the book is a ``{toggle}`` block whose text starts with **Solution**
-(chapters and primers alike). With the environment variable ``SOLUTIONS`` set to ``0`` (``make
+Every exercise solution in the book is a ``{toggle}`` block, or a ``{dropdown}`` titled
+*Solutions* (chapters converted for JupyterLab), whose text starts with **Solution**. With the environment variable ``SOLUTIONS`` set to ``0`` (``make
 book-instructor``), this extension removes those blocks from every page before it is written, so
 an instructor can publish the book to students and hand out the solutions later. Other toggles
 (hidden code, long tables) stay. The setting is a Sphinx configuration value of kind ``"env"``
@@ -35,9 +35,16 @@ def solutions_wanted(value: str | None) -> bool:
 
 
 def is_solution(node: nodes.Node) -> bool:
-    """A toggle container whose text starts with the word *Solution*."""
-    return (isinstance(node, nodes.container) and "toggle" in node.get("classes", [])
-            and node.astext().lstrip().startswith(MARKER))
+    """A toggle container, or a sphinx-design dropdown, whose text starts with the word *Solution*.
+
+    Chapters converted for JupyterLab (``tools/reading.py``) fold their solutions in a
+    ``{dropdown} Solutions`` block; the course pages use ``{toggle}`` blocks.
+    """
+    if isinstance(node, nodes.container) and "toggle" in node.get("classes", []):
+        return node.astext().lstrip().startswith(MARKER)
+    if type(node).__name__ == "dropdown_main":  # sphinx_design.dropdown.dropdown_main
+        return node.astext().lstrip().startswith(MARKER)
+    return False
 
 
 def _read_env(app: Sphinx, config: Config) -> None:
