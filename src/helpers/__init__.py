@@ -8,6 +8,7 @@ Modules
 paths        -- where the repository's data and build folders are
 twins        -- simulated twins of the five papers' data, and the real-data loader
 report       -- published | twin | truth compare tables and chapter scorecards
+design       -- design analysis: one regression on many redrawn outcomes, diagnosands and agreement
 did          -- event studies, placebo permutations, PSM-DID, staggered DiD, Bacon decomposition
 mechanism    -- channel regressions and mediation
 heterogeneity-- subgroup effects with difference tests

@@ -64,6 +64,7 @@ from helpers.paths import slug_dir
 
 __all__ = [
     "SCORECARD_FIELDS",
+    "agreement_flags",
     "compare_table",
     "load_published",
     "read_scorecards",
@@ -293,8 +294,53 @@ def _twin_frame(twin: Any) -> pd.DataFrame:
     )
 
 
-def _sign(x: float) -> str:
-    return "+" if x > 0 else "-" if x < 0 else "0"
+def agreement_flags(
+    estimate: Any,
+    pvalue: Any,
+    *,
+    coef: float | None,
+    se: float | None,
+    stars: str | None,
+    sign: str,
+) -> dict[str, np.ndarray | None]:
+    """The verdicts of one published coefficient for one or many twin estimates.
+
+    The single rule behind :func:`compare_table` and :func:`helpers.design.agreement`.
+
+    Parameters
+    ----------
+    estimate, pvalue : float or array_like
+        Twin estimates and their p-values (same shape).
+    coef, se, stars, sign :
+        The published coefficient (``None`` for a direction-only row), SE (``None`` if not
+        published), stars (``None`` if not published) and sign (``"+"`` or ``"-"``).
+
+    Returns
+    -------
+    dict
+        ``sign_agrees`` (bool array), ``stars_agree`` (bool array, ``None`` without published
+        stars) and ``within_tolerance`` (bool array, ``None`` for a direction-only row).
+
+    Examples
+    --------
+    >>> f = agreement_flags([0.11, -0.02], [0.001, 0.4], coef=0.1, se=0.02, stars="***", sign="+")
+    >>> f["sign_agrees"].tolist(), f["stars_agree"].tolist(), f["within_tolerance"].tolist()
+    ([True, False], [True, False], [True, False])
+    """
+    b = np.asarray(estimate, dtype=float)
+    p = np.asarray(pvalue, dtype=float)
+    sign_ok = np.where(b > 0, "+", np.where(b < 0, "-", "0")) == sign
+    if stars is None:
+        stars_ok = None
+    else:
+        n_stars = sum((p < c).astype(int) for c in STAR_CUTOFFS)  # as stars_from_pvalue
+        stars_ok = (n_stars == len(stars)) & ~np.isnan(p)
+    if coef is None:
+        within = None
+    else:
+        tol = max(TOLERANCE_SHARE * abs(coef), se or 0.0)
+        within = np.abs(b - coef) <= tol
+    return {"sign_agrees": sign_ok, "stars_agree": stars_ok, "within_tolerance": within}
 
 
 def _fit_stats(twin: Any) -> tuple[int | None, float | None, float | None]:
@@ -442,13 +488,11 @@ def compare_table(
         cls = p.get("class")
         cls = None if cls is None or (isinstance(cls, float) and math.isnan(cls)) else str(cls)
         twin_stars = stars_from_pvalue(pv)
-        sign_ok = _sign(b) == p["sign"]
-        stars_ok = None if pub_stars is None else len(twin_stars) == len(pub_stars)
-        if pub_coef is None:
-            within = None
-        else:
-            tol = max(TOLERANCE_SHARE * abs(pub_coef), pub_se or 0.0)
-            within = abs(b - pub_coef) <= tol
+        flags = agreement_flags(b, pv, coef=pub_coef, se=pub_se, stars=pub_stars, sign=p["sign"])
+        sign_ok, stars_ok, within = (
+            None if v is None else bool(v)
+            for v in (flags["sign_agrees"], flags["stars_agree"], flags["within_tolerance"])
+        )
         checks = [c for c in (sign_ok, stars_ok, within) if c is not None]
         r2_kind = p.get("r2_kind", "r2")
         pub_n = p.get("N")

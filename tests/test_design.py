@@ -1,0 +1,434 @@
+"""Tests for helpers.design (many replications of one design, and their diagnosands)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pyfixest as pf
+import pytest
+
+import helpers.design as design
+from helpers.design import agreement, diagnose, fit_many, refit_many
+from helpers.report import compare_table
+
+R_SMALL = 4
+
+
+def make_panel(seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Unbalanced firm-year panel with NaNs in a regressor and a fixed effect, and singletons.
+
+    Returns the design and ``R_SMALL`` outcome columns (mean about 3) that miss the same rows.
+    """
+    rng = np.random.default_rng(seed)
+    n_firms, years = 60, 8
+    df = pd.DataFrame(
+        {"firm": np.repeat(np.arange(n_firms), years), "year": np.tile(np.arange(years), n_firms)}
+    )
+    df = df.loc[rng.random(len(df)) < 0.75].reset_index(drop=True)
+    # two firms observed once: singletons in the firm fixed effect
+    extra = pd.DataFrame({"firm": [n_firms, n_firms + 1], "year": [2, 5]})
+    df = pd.concat([df, extra], ignore_index=True)
+    n = len(df)
+    df["ind"] = rng.integers(0, 5, n)  # a third fixed effect, not nested in firm
+    df["city"] = (df["firm"] % 17).astype(str)  # clusters; firms nested in cities
+    a = rng.normal(size=n_firms + 2)[df["firm"]]
+    df["x1"] = 0.5 * a + rng.normal(size=n)
+    df["x2"] = rng.normal(size=n)
+    df["d"] = (rng.random(n) < 0.3).astype(float)
+    df.loc[[3, 40], "x2"] = np.nan  # missing regressor
+    df["firm"] = df["firm"].astype(float)
+    df.loc[[10, 77], "firm"] = np.nan  # missing fixed effect
+    mu = 3.0 + a + 0.1 * df["year"].to_numpy() + 0.08 * df["x1"].to_numpy()
+    Y = mu[:, None] + rng.normal(size=(n, R_SMALL)) * (1 + 0.5 * df[["d"]].to_numpy())
+    Y[[5, 120], :] = np.nan  # missing outcome, same rows in every replication
+    return df, Y
+
+
+def refit_loop(df: pd.DataFrame, formula: str, Y: np.ndarray, vcov, **kw) -> pd.DataFrame:
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pyfixest's "singletons dropped" note
+        for r in range(Y.shape[1]):
+            fit = pf.feols(formula, df.assign(Y=Y[:, r]), vcov=vcov, **kw)
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "replication": r,
+                        "term": fit.coef().index.astype(str),
+                        "estimate": fit.coef().to_numpy(),
+                        "se": fit.se().to_numpy(),
+                        "pvalue": fit.pvalue().to_numpy(),
+                    }
+                )
+            )
+    return pd.concat(rows, ignore_index=True)
+
+
+FORMULAS = [
+    "Y ~ x1 + x2 + d",  # no fixed effect: intercept
+    "Y ~ 1",  # intercept only
+    "Y ~ x1 + x2 + d | firm",
+    "Y ~ x1 + x2 + d | firm+year",
+    "Y ~ x1 + x2 + d | firm+year+ind",
+]
+VCOVS = ["iid", "hetero", {"CRV1": "city"}]
+
+
+CONVERGED = pf.MapDemeaner(fixef_tol=1e-12)
+"""pyfixest demeans by alternating projections to ``fixef_tol=1e-6`` by default, which leaves
+SEs up to ~3e-8 and p-values up to ~2e-7 (relative) from the exact within estimator with three
+fixed effects; fit_many is exact, so the 1e-8 comparison is against pyfixest with its demeaner run
+to convergence, and the default loop is checked at pyfixest's own tolerance, 1e-6."""
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+@pytest.mark.parametrize("vcov", VCOVS, ids=["iid", "hetero", "CRV1"])
+def test_fit_many_equals_pyfixest_refit_loop(formula, vcov) -> None:
+    df, Y = make_panel()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fast = fit_many(df, formula, Y, vcov=vcov)
+    slow = refit_loop(df, formula, Y, vcov, demeaner=CONVERGED)
+    default = refit_loop(df, formula, Y, vcov)
+    assert fast[["replication", "term"]].equals(slow[["replication", "term"]])
+    for col in ("estimate", "se", "pvalue"):
+        np.testing.assert_allclose(fast[col], slow[col], rtol=1e-8, atol=0, err_msg=col)
+        np.testing.assert_allclose(fast[col], default[col], rtol=1e-6, atol=0, err_msg=col)
+    assert fast.attrs["nobs"] < len(df)  # NaN rows (and singletons with FE) were dropped
+
+
+def test_fit_many_drops_the_rows_pyfixest_drops() -> None:
+    df, Y = make_panel()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fast = fit_many(df, "Y ~ x1 + x2 | firm+year", Y, vcov={"CRV1": "city"})
+        fit = pf.feols("Y ~ x1 + x2 | firm+year", df.assign(Y=Y[:, 0]), vcov={"CRV1": "city"})
+    # 2 NaN x2 + 2 NaN firm + 2 NaN Y + 2 singleton firms (and whatever they leave single)
+    assert fast.attrs["nobs"] == fit._N <= len(df) - 8
+    assert (fast["df"] == fit._df_t).all()
+
+
+@pytest.mark.parametrize("vcov", ["iid", {"CRV1": "city"}], ids=["iid", "CRV1"])
+def test_fit_many_alternating_projection_fallback(monkeypatch, vcov) -> None:
+    """Many levels in the smaller fixed effects: MAP demeaning of the block, same answer."""
+    monkeypatch.setattr(design, "_MAX_DENSE_LEVELS", 0)
+    df, Y = make_panel()
+    formula = "Y ~ x1 + x2 + d | firm+year+ind"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fast = fit_many(df, formula, Y, vcov=vcov)
+    slow = refit_loop(df, formula, Y, vcov, demeaner=CONVERGED)
+    for col in ("estimate", "se", "pvalue"):
+        np.testing.assert_allclose(fast[col], slow[col], rtol=1e-8, atol=0, err_msg=col)
+
+
+def test_fit_many_fixed_effect_nested_in_another() -> None:
+    """A sector effect constant within firm adds nothing to the firm effect: no blow-up."""
+    df, Y = make_panel()
+    df["sector"] = df["firm"] % 4
+    formula = "Y ~ x1 + x2 | firm+sector"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fast = fit_many(df, formula, Y, vcov={"CRV1": "city"})
+        oneway = fit_many(df, "Y ~ x1 + x2 | firm", Y, vcov={"CRV1": "city"})
+    slow = refit_loop(df, formula, Y, {"CRV1": "city"}, demeaner=CONVERGED)
+    for col in ("estimate", "se", "pvalue"):
+        np.testing.assert_allclose(fast[col], slow[col], rtol=1e-8, atol=0, err_msg=col)
+    np.testing.assert_allclose(fast["estimate"], oneway["estimate"], rtol=1e-10)
+
+
+def test_fit_many_chunks_and_index_do_not_matter(monkeypatch) -> None:
+    df, Y = make_panel()
+    formula = "Y ~ x1 + x2 + d | firm+year"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        whole = fit_many(df, formula, Y, vcov={"CRV1": "city"})
+        monkeypatch.setattr(design, "_SUMS_CELLS", 1)  # one replication per chunk
+        monkeypatch.setattr(design, "_CHUNK_CELLS", 1)
+        chunked = fit_many(df.set_index(df.index * 3 + 7), formula, Y, vcov={"CRV1": "city"})
+        chunked_iid = fit_many(df, formula, np.asfortranarray(Y), vcov="iid")
+        monkeypatch.undo()
+        whole_iid = fit_many(df, formula, Y, vcov="iid")
+    pd.testing.assert_frame_equal(whole, chunked, rtol=1e-12)
+    pd.testing.assert_frame_equal(whole_iid, chunked_iid, rtol=1e-12)
+
+
+def test_fit_many_default_vcov_is_pyfixest_default() -> None:
+    df, Y = make_panel()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fast = fit_many(df, "Y ~ x1 | firm+year", Y[:, :1])
+        fit = pf.feols("Y ~ x1 | firm+year", df.assign(Y=Y[:, 0]), demeaner=CONVERGED)
+    np.testing.assert_allclose(fast["se"], fit.se().to_numpy(), rtol=1e-8)
+    assert fast.attrs["vcov"] == "iid" == fit._vcov_type
+
+
+def test_fit_many_coverage_and_null_power() -> None:
+    """y = 0.5 x + 0 z + e: 95 % t intervals cover 0.5 in 95 % of 2,000 replications."""
+    rng = np.random.default_rng(42)
+    n, R = 200, 2_000
+    df = pd.DataFrame({"x": rng.normal(size=n), "z": rng.normal(size=n)})
+    Y = 1.0 + 0.5 * df[["x"]].to_numpy() + rng.normal(size=(n, R))
+    sims = fit_many(df, "Y ~ x + z", Y, vcov="iid")
+    d = diagnose(sims, {"Intercept": 1.0, "x": 0.5, "z": 0.0}).set_index("term")
+    assert (d["R"] == R).all()
+    for term in ("Intercept", "x", "z"):
+        assert abs(d.loc[term, "coverage"] - 0.95) <= 3 * d.loc[term, "coverage_mcse"]
+        assert abs(d.loc[term, "bias"]) <= 3 * d.loc[term, "bias_mcse"]
+        # the mean SE estimates the sampling SD
+        assert abs(d.loc[term, "mean_se"] / d.loc[term, "sd_estimate"] - 1) < 0.05
+    assert abs(d.loc["z", "power"] - 0.05) <= 3 * d.loc["z", "power_mcse"]
+    assert d.loc["x", "power"] > 0.99  # t of about 7
+    assert np.isnan(d.loc["z", "type_s"]) and np.isnan(d.loc["z", "exaggeration"])
+
+
+# ---------------------------------------------------------------------------------------------
+# diagnose against hand-computed values
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sims() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "replication": list(range(5)) * 2,
+            "term": ["x"] * 5 + ["z"] * 5,
+            "estimate": [1.2, 0.8, 1.5, -0.3, 1.0, -0.1, 0.05, -0.2, -0.02, 0.3],
+            "se": [0.2, 0.2, 0.5, 0.2, 0.4, 0.1, 0.1, 0.1, 0.1, 0.1],
+            "pvalue": [0.001, 0.02, 0.06, 0.01, 0.03, 0.3, 0.07, 0.04, 0.8, 0.004],
+        }
+    )
+
+
+PUBLISHED = {
+    "x": {"coef": 1.05, "se": 0.3, "stars": "***"},
+    "z": {"sign": "-", "stars": "*"},  # direction only
+}
+
+
+def test_diagnose_hand_computed(sims) -> None:
+    d = diagnose(sims, {"x": 1.0, "z": 0.0}, PUBLISHED).set_index("term")
+    x, z = d.loc["x"], d.loc["z"]
+    expect_x = {
+        "R": 5,
+        "mean_estimate": 0.84,  # 4.2 / 5
+        "bias": -0.16,
+        "sd_estimate": np.sqrt(1.892 / 4),  # squared deviations .1296 .0016 .4356 1.2996 .0256
+        "rmse": np.sqrt(2.02 / 5),  # squared errors .04 .04 .25 1.69 0
+        "mean_se": 0.3,
+        "power": 0.8,  # p < .05 in replications 0, 1, 3, 4
+        "coverage": 0.8,  # |err| <= 1.96 se except replication 3 (1.3 > .392)
+        "type_s": 0.25,  # of the 4 significant, replication 3 (-0.3) has the wrong sign
+        "exaggeration": 0.825,  # mean(1.2, .8, .3, 1.0)
+        "p_sign": 0.8,
+        "p_stars": 0.2,  # stars *** ** * ** **
+        "p_size": 0.6,  # tolerance max(.2625, .3) = .3: replications 0, 1, 4
+        "p_agree": 0.2,  # replication 0 only
+        # Monte Carlo SEs
+        "bias_mcse": np.sqrt(0.473 / 5),
+        "mean_estimate_mcse": np.sqrt(0.473 / 5),
+        "sd_estimate_mcse": np.sqrt(0.473 / 8),
+        "rmse_mcse": np.sqrt(2.10572 / 20) / (2 * np.sqrt(0.404)),
+        "mean_se_mcse": np.sqrt(0.08 / 4 / 5),  # deviations -.1 -.1 .2 -.1 .1
+        "power_mcse": np.sqrt(0.8 * 0.2 / 5),
+        "coverage_mcse": np.sqrt(0.8 * 0.2 / 5),
+        "type_s_mcse": np.sqrt(0.25 * 0.75 / 4),
+        "exaggeration_mcse": np.sqrt(0.4475 / 3 / 4),
+        "p_stars_mcse": np.sqrt(0.2 * 0.8 / 5),
+        "p_size_mcse": np.sqrt(0.6 * 0.4 / 5),
+    }
+    for name, value in expect_x.items():
+        assert x[name] == pytest.approx(value, rel=1e-9), name
+    assert z["bias"] == pytest.approx(0.006)  # mean(-.1, .05, -.2, -.02, .3)
+    assert z["power"] == pytest.approx(0.4)
+    assert z["coverage"] == pytest.approx(0.6)  # .2 and .3 exceed 1.96 * .1
+    assert np.isnan(z["type_s"]) and np.isnan(z["exaggeration"])  # estimand 0
+    assert z["p_sign"] == pytest.approx(0.6)
+    assert z["p_stars"] == pytest.approx(0.2)  # only p = .07 is one star
+    assert np.isnan(z["p_size"]) and np.isnan(z["p_size_mcse"])  # direction only
+
+
+def test_diagnose_type_s_with_negative_estimand_and_no_significance(sims) -> None:
+    s = sims[sims["term"] == "x"].assign(estimate=lambda f: -f["estimate"])
+    d = diagnose(s, -1.0).iloc[0]
+    assert d["type_s"] == pytest.approx(0.25)
+    none_sig = s.assign(pvalue=0.5)
+    d = diagnose(none_sig, -1.0).iloc[0]
+    assert d["power"] == 0 and np.isnan(d["type_s"]) and np.isnan(d["exaggeration"])
+
+
+def test_diagnose_uses_t_quantiles_with_df(sims) -> None:
+    s = sims[sims["term"] == "x"]
+    # replication 4: |err| = 0, always covered; replication 2: |err| = .5 vs q * .5
+    assert diagnose(s, 1.0).iloc[0]["coverage"] == pytest.approx(0.8)
+    # with 1 degree of freedom q = 12.7: replication 3 (1.3 <= 2.54) is covered too
+    assert diagnose(s.assign(df=1.0), 1.0).iloc[0]["coverage"] == pytest.approx(1.0)
+
+
+def test_diagnose_by_several_key_columns(sims) -> None:
+    two = pd.concat([sims.assign(model="a"), sims.assign(model="b", estimate=sims["estimate"] * 2)])
+    truth = {("a", "x"): 1.0, ("a", "z"): 0.0, ("b", "x"): 2.0, ("b", "z"): 0.0}
+    d = diagnose(two, truth, key=("model", "term")).set_index(["model", "term"])
+    assert d.loc[("a", "x"), "bias"] == pytest.approx(-0.16)
+    assert d.loc[("b", "x"), "bias"] == pytest.approx(-0.32)
+    assert (d["R"] == 5).all()
+    with pytest.raises(ValueError, match="no estimand"):
+        diagnose(two, {"x": 1.0, "z": 0.0}, key=("model", "term"))
+
+
+def test_published_frames_give_the_same_probabilities(sims) -> None:
+    by_map = diagnose(sims, {"x": 1.0, "z": 0.0}, PUBLISHED)
+    pub = pd.DataFrame(
+        {
+            "table": "t3",
+            "column": "c1",
+            "term": ["x", "z"],
+            "coef": [1.05, None],
+            "se": [0.3, None],
+            "stars": ["***", "*"],
+            "sign": ["+", "-"],
+        }
+    )
+    by_frame = diagnose(sims, {"x": 1.0, "z": 0.0}, pub)
+    twin = {"x": (1.0, 0.2, 0.01), "z": (-0.1, 0.1, 0.3)}
+    by_compare = diagnose(sims, {"x": 1.0, "z": 0.0}, compare_table(pub, twin))
+    cols = ["p_sign", "p_stars", "p_size", "p_agree"]
+    pd.testing.assert_frame_equal(by_map[cols], by_frame[cols])
+    pd.testing.assert_frame_equal(by_map[cols], by_compare[cols])
+
+
+def test_agreement_rows_match_compare_table(sims) -> None:
+    a = agreement(sims, PUBLISHED)
+    assert a["sign_agrees"].tolist() == [True, True, True, False, True] + [
+        True,
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert a["stars_agree"].tolist() == [True, False, False, False, False] + [
+        False,
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert a["within_tolerance"].iloc[:5].tolist() == [True, True, False, False, True]
+    assert a["within_tolerance"].iloc[5:].isna().all()
+    # the same verdicts as compare_table, one replication at a time
+    pub = pd.DataFrame(
+        {"table": "t", "column": "c", "term": ["x"], "coef": [1.05], "se": [0.3]}
+        | {"stars": ["***"], "sign": ["+"]}
+    )
+    for _, row in sims[sims["term"] == "x"].iterrows():
+        ct = compare_table(pub, {"x": (row.estimate, row.se, row.pvalue)}).iloc[0]
+        ag = a[(a["term"] == "x") & (a["replication"] == row.replication)].iloc[0]
+        assert (ct.sign_agrees, ct.stars_agree, ct.within_tolerance) == (
+            ag.sign_agrees,
+            ag.stars_agree,
+            ag.within_tolerance,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# refit_many
+# ---------------------------------------------------------------------------------------------
+
+
+def _ols_replication(r: int) -> dict[str, tuple[float, float, float]]:
+    """y = 1 + 0.3 x + e on a fresh draw of replication r (seeded by [seed, r])."""
+    from scipy import stats
+
+    rng = np.random.default_rng([11, r])
+    x = rng.normal(size=80)
+    y = 1 + 0.3 * x + rng.normal(size=80)
+    X = np.column_stack([np.ones(80), x])
+    b, *_ = np.linalg.lstsq(X, y, rcond=None)
+    e = y - X @ b
+    se = np.sqrt(np.diag(np.linalg.inv(X.T @ X)) * (e @ e) / 78)
+    p = 2 * stats.t.sf(np.abs(b / se), 78)
+    return {"Intercept": (b[0], se[0], p[0]), "x": (b[1], se[1], p[1])}
+
+
+def test_refit_many_does_not_depend_on_n_jobs() -> None:
+    one = refit_many(_ols_replication, 12, n_jobs=1)
+    two = refit_many(_ols_replication, 12, n_jobs=2)
+    pd.testing.assert_frame_equal(one, two)
+    assert one["replication"].tolist() == np.repeat(np.arange(12), 2).tolist()
+    assert one.loc[one["term"] == "x", "estimate"].iloc[3] == pytest.approx(
+        _ols_replication(3)["x"][0], rel=0, abs=0
+    )
+
+
+def test_refit_many_accepts_a_pyfixest_fit_and_frames() -> None:
+    df, Y = make_panel()
+
+    def fit(r: int):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return pf.feols("Y ~ x1 | firm+year", df.assign(Y=Y[:, r]), vcov={"CRV1": "city"})
+
+    out = refit_many(fit, 2, n_jobs=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fast = fit_many(df, "Y ~ x1 | firm+year", Y[:, :2], vcov={"CRV1": "city"})
+    np.testing.assert_allclose(out["se"], fast["se"], rtol=1e-8)
+    tidy = refit_many(lambda r: fit(r).tidy(), 2, n_jobs=1)
+    np.testing.assert_allclose(tidy["estimate"], fast["estimate"], rtol=1e-8)
+
+
+# ---------------------------------------------------------------------------------------------
+# bad input
+# ---------------------------------------------------------------------------------------------
+
+
+def test_fit_many_bad_input() -> None:
+    df, Y = make_panel()
+    f = "Y ~ x1 | firm+year"
+    with pytest.raises(ValueError, match="2-D array"):
+        fit_many(df, f, Y[:, 0])
+    with pytest.raises(ValueError, match="rows but data has"):
+        fit_many(df, f, Y[:-1])
+    bad = Y.copy()
+    bad[7, 2] = np.nan
+    with pytest.raises(ValueError, match=r"NaN pattern of outcome column\(s\) \[2\]"):
+        fit_many(df, f, bad)
+    with pytest.raises(ValueError, match="vcov must be"):
+        fit_many(df, f, Y, vcov="HC3")
+    with pytest.raises(ValueError, match="vcov must be"):
+        fit_many(df, f, Y, vcov={"CRV3": "city"})
+    with pytest.raises(ValueError, match="cluster column 'province' is not in data"):
+        fit_many(df, f, Y, vcov={"CRV1": "province"})
+    with pytest.raises(ValueError, match="instrumental-variable"):
+        fit_many(df, "Y ~ 1 | firm | x1 ~ x2", Y)
+    with pytest.raises(ValueError, match="one placeholder name"):
+        fit_many(df, "Y + W ~ x1", Y)
+    with pytest.raises(ValueError, match="pyfixest could not fit"):
+        fit_many(df, "Y ~ nosuchvar", Y)
+
+
+def test_diagnose_and_agreement_bad_input(sims) -> None:
+    with pytest.raises(ValueError, match=r"no estimand for term\(s\) \['z'\]"):
+        diagnose(sims, {"x": 1.0})
+    with pytest.raises(ValueError, match="finite number"):
+        diagnose(sims, {"x": 1.0, "z": np.nan})
+    with pytest.raises(ValueError, match="single estimand"):
+        diagnose(sims, 1.0)
+    with pytest.raises(ValueError, match="lacks column"):
+        diagnose(sims.drop(columns="se"), {"x": 1.0, "z": 0.0})
+    with pytest.raises(ValueError, match="non-finite"):
+        diagnose(sims.assign(se=np.nan), {"x": 1.0, "z": 0.0})
+    with pytest.raises(ValueError, match="alpha"):
+        diagnose(sims, {"x": 1.0, "z": 0.0}, alpha=5)
+    with pytest.raises(ValueError, match=r"published term\(s\) \['w'\] are not in sims"):
+        agreement(sims, {"w": {"coef": 1.0}})
+    with pytest.raises(ValueError, match="sign"):
+        agreement(sims, {"x": {"se": 1.0}})  # neither coef nor sign
+    with pytest.raises(ValueError, match="must be callable"):
+        refit_many(3, 2)
+    with pytest.raises(ValueError, match="positive integer"):
+        refit_many(_ols_replication, 0)
+    with pytest.raises(ValueError, match=r"must be \(estimate, se, pvalue\)"):
+        refit_many(lambda r: {"x": (1.0, 0.1)}, 1, n_jobs=1)
