@@ -161,7 +161,7 @@ def test_clipped_mean_matches_monte_carlo() -> None:
 def test_fast_entropy_score_equals_reference_nqp(quick: Twin) -> None:
     st = quick.meta["_redraw"]
     u = np.random.default_rng(1).standard_normal((st["fi"].size, len(M.INDICATORS)))
-    x01, _ = M._indicator_x01(st["eta_det"], st["u_firm"], u, st["fi"], st["year"], st["nq"])
+    x01, _, _ = M._indicator_x01(st["eta_det"], st["u_firm"], u, st["fi"], st["year"], st["nq"])
     ref = M.reference_nqp(quick.panel[["stkcd", "year"]].assign(**M._levels(x01)))["NQP"].to_numpy()
     np.testing.assert_allclose(M._entropy_score(x01), ref, atol=1e-9)
 
