@@ -471,10 +471,31 @@ def _clipped_mean(m: np.ndarray, s: float, lo: float, hi: float) -> np.ndarray:
     return out
 
 
-def _affine(latent: np.ndarray, noise_sd: float, mean: float, sd: float) -> tuple[float, float]:
-    """Intercept and slope that give ``latent + noise`` the target mean and SD *in population* (noise variance known)."""
+def _affine(latent: np.ndarray, noise_sd: float, mean: float, sd: float, lo: float = -np.inf,
+            hi: float = np.inf) -> tuple[float, float]:
+    """Intercept and slope that give ``clip(a + b (latent + noise), lo, hi)`` the target mean and SD *in
+    population* (normal noise of known SD; the clipped moments in closed form, a few fixed-point steps)."""
+    from scipy.stats import norm
+
     b = sd / np.sqrt(latent.var() + noise_sd**2)
-    return float(mean - b * latent.mean()), float(b)
+    a = mean - b * latent.mean()
+    if not (np.isfinite(lo) or np.isfinite(hi)):
+        return float(a), float(b)
+    for _ in range(8):
+        m, s = a + b * latent, b * noise_sd
+        al, be = (lo - m) / s, (hi - m) / s
+        Pa, Pb, pa, pb = norm.cdf(al), norm.cdf(be), norm.pdf(al), norm.pdf(be)
+        pa_al = np.where(np.isfinite(al), al * pa, 0.0)
+        pb_be = np.where(np.isfinite(be), be * pb, 0.0)
+        e1 = _clipped_mean(m, s, lo, hi)
+        e2 = (m**2 * (Pb - Pa) + 2 * m * s * (pa - pb) + s**2 * (Pb - Pa + pa_al - pb_be)
+              + (lo**2 * Pa if np.isfinite(lo) else 0.0) + (hi**2 * (1 - Pb) if np.isfinite(hi) else 0.0))
+        mu_c = e1.mean()
+        sd_c = np.sqrt(max(e2.mean() - mu_c**2, 1e-12))
+        b_new = b * sd / sd_c
+        a += (mean - mu_c) + (b - b_new) * latent.mean()
+        b = b_new
+    return float(a), float(b)
 
 
 _IND = np.array([v[5:] for v in INDICATORS.values()], dtype=float)  # sd, skew, drift, accel per indicator
@@ -558,7 +579,7 @@ def _mediator_design(lnAI: np.ndarray, sz: np.ndarray, size_sd: float, hightech:
     out: dict[str, tuple[np.ndarray, float, float, float]] = {}
     for k in ("lnemploy", "laborprod", "FC"):
         lo, hi = (0.0, 1.0) if k == "FC" else (tg[k]["min"], tg[k]["max"])
-        a, b = _affine(lat[k], float(mz[k]), tg[k]["mean"], tg[k]["sd"])
+        a, b = _affine(lat[k], float(mz[k]), tg[k]["mean"], tg[k]["sd"], lo, hi)
         out[k] = (a + b * lat[k] + float(cm[k]) * lc, b * float(mz[k]), lo, hi)
     out["lnwage"] = (2.4 + 0.1 * sz + 0.42 * f[:, 3] + 0.02 * t16 + float(cm["lnwage"]) * lc, float(mz["lnwage"]),
                      -np.inf, np.inf)
@@ -570,8 +591,9 @@ def _mediator_design(lnAI: np.ndarray, sz: np.ndarray, size_sd: float, hightech:
     ex = exporter.astype(float)
     c_exp = float(cm["over_rev"]) / ex.mean()
     latent = 0.9 * ov_firm
-    a, b = _affine(latent[exporter], float(mz["over_rev"]), tg["over_rev"]["mean"] / ex.mean(),
-                   tg["over_rev"]["sd"] / np.sqrt(ex.mean()))
+    mu_e = tg["over_rev"]["mean"] / ex.mean()  # exporters' mean and SD that give the Table 2 moments overall
+    sd_e = np.sqrt((tg["over_rev"]["sd"] ** 2 + tg["over_rev"]["mean"] ** 2) / ex.mean() - mu_e**2)
+    a, b = _affine(latent[exporter], float(mz["over_rev"]), mu_e, sd_e, 0.0, float(tg["over_rev"]["max"]))
     out["over_rev"] = (ex * (a + b * latent + c_exp * lc), b * float(mz["over_rev"]), 0.0, float(tg["over_rev"]["max"]))
     return out
 
