@@ -1161,7 +1161,7 @@ def redraw(twin: E.Twin, R: int, seed: int, *, outcomes: tuple[str, ...] | None 
     design), winsorized and entropy-weighted again (:func:`reference_nqp`). ``TFP_FE``, ``TFP_LP`` and
     the channel variables get a new normal shock around their noise-free part (clipped to their range,
     ``in_rev = 1 - over_rev``). Missing cells stay missing. Replication ``r`` draws from
-    the seed sequence ``[seed, r]`` only (two spawned streams: NQP, the rest; ``first`` offsets ``r``).
+    the seed sequence ``[seed, r]`` only (one spawned stream per outcome; ``first`` offsets ``r``).
 
     Parameters
     ----------
@@ -1197,32 +1197,30 @@ def redraw(twin: E.Twin, R: int, seed: int, *, outcomes: tuple[str, ...] | None 
     cells, cell = np.unique(np.column_stack([pd.factorize(st["industry"])[0], st["year"]]), axis=0,
                             return_inverse=True)
     cell = cell.ravel()
-    others = [k for k in names if k != "NQP"]
     # single precision for the index rebuild (about twice as fast; relative error ~1e-6 of a score of ~25)
     fi, yr = st["fi"], st["year"]
     eta32, uf32 = st["eta_det"].astype(np.float32), st["u_firm"][fi].astype(np.float32)
     trend = (np.outer(yr - 2016, _IND[:, 2]) + np.outer(np.clip(yr - 2018, 0, None), _IND[:, 3])).astype(np.float32)
+    groups = ["NQP", "TFP_FE", "TFP_LP", *med_order]  # one child stream each (in_rev follows over_rev)
     for r in range(R):
-        # two child streams of default_rng([seed, r])'s seed sequence: NQP and the other outcomes, so a
-        # subset of outcomes gives the same draws as all of them
-        rng_nqp, rng_oth = (np.random.default_rng(c) for c in np.random.SeedSequence([seed, first + r]).spawn(2))
+        # child streams of the seed sequence [seed, r], one per outcome group, so that a subset of outcomes
+        # gives the same draws as all of them
+        streams = dict(zip(groups, np.random.SeedSequence([seed, first + r]).spawn(len(groups)), strict=True))
         if "NQP" in out:
-            zeta = rng_nqp.normal(0.0, float(nq["industry_year_sd"]), len(cells)).astype(np.float32)[cell]
-            eps = np.float32(nq["eps_sd"]) * rng_nqp.standard_normal(n, dtype=np.float32)
-            u_idio = rng_nqp.standard_normal((n, len(INDICATORS)), dtype=np.float32)
+            rng = np.random.default_rng(streams["NQP"])
+            zeta = rng.normal(0.0, float(nq["industry_year_sd"]), len(cells)).astype(np.float32)[cell]
+            eps = np.float32(nq["eps_sd"]) * rng.standard_normal(n, dtype=np.float32)
+            u_idio = rng.standard_normal((n, len(INDICATORS)), dtype=np.float32)
             x01, _, _ = _indicator_x01(eta32 + zeta + eps, uf32, u_idio, fi, yr, nq, trend)
             out["NQP"][:, r] = _entropy_score(x01)  # = reference_nqp of the redrawn levels (tested)
-        if not others:
-            continue
-        shocks = rng_oth.standard_normal((n, len(med_order) + 2))
-        for j, k in enumerate(("TFP_FE", "TFP_LP")):
+        for k in ("TFP_FE", "TFP_LP"):
             if k in out:
-                out[k][:, r] = st["tfp_det"][k] + st["tfp_sd"][k] * shocks[:, j]
-        for j, k in enumerate(med_order):
+                out[k][:, r] = st["tfp_det"][k] + st["tfp_sd"][k] * np.random.default_rng(streams[k]).standard_normal(n)
+        for k in med_order:
             if k not in out and not (k == "over_rev" and "in_rev" in out):
                 continue
             m_det, s, lo, hi = st["med"][k]
-            y = np.clip(m_det + s * shocks[:, j + 2], lo, hi)
+            y = np.clip(m_det + s * np.random.default_rng(streams[k]).standard_normal(n), lo, hi)
             if k == "over_rev":
                 y = np.where(st["exporter"], y, 0.0)
                 if "in_rev" in out:
