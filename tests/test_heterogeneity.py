@@ -120,3 +120,21 @@ def test_treatment_constant_in_a_group(sim):
     df.loc[df.g == 1, "d"] = 1.0
     with pytest.raises(ValueError, match="never varies in group"):
         subgroup_effects(df, FORMULA, "d", "g", n_perm=200)
+
+
+def test_group_fe_interaction_equals_the_split_sample_difference():
+    # year effects that differ by group: with common FE the interaction is not the split difference
+    rng = np.random.default_rng(5)
+    df = _sim(n_firms=150, n_years=6, delta=0.4, seed=5)
+    df["y"] = df["y"] + 0.8 * df["g"] * df["year"] * rng.normal(1.0, 0.1)
+    df["d"] = df["d"] + 0.5 * df["g"] * df["year"]  # treatment trends in one group only
+    common = subgroup_effects(df, FORMULA, "d", "g", cluster="firm", n_perm=200, seed=1)
+    own = subgroup_effects(df, FORMULA, "d", "g", cluster="firm", n_perm=200, seed=1, group_fe=True)
+    split = own.estimates.coef.iloc[1] - own.estimates.coef.iloc[0]
+    t_own = own.tests.set_index("test")
+    assert t_own.loc["interaction (Chow, group FE)", "difference"] == pytest.approx(split, abs=1e-8)
+    t_common = common.tests.set_index("test")
+    assert abs(t_common.loc["interaction (Chow)", "difference"] - split) > 1e-3  # the old default differs
+    # split samples, stacked and permutation parts do not depend on the option
+    np.testing.assert_allclose(common.estimates.coef, own.estimates.coef)
+    np.testing.assert_array_equal(common.perm_diffs, own.perm_diffs)

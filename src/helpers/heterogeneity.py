@@ -5,8 +5,11 @@ private firms, east vs west) and then test whether the coefficients differ. Comp
 significance stars is not a test; :func:`subgroup_effects` reports three:
 
 1. **Interaction (Chow-type) test** in one fully interacted model: every regressor is interacted
-   with the group dummy (the fixed effects stay common), and the treatment x group coefficient is
-   tested with the requested variance.
+   with the group dummy, and the treatment x group coefficient is tested with the requested
+   variance. By default the fixed effects stay common to both groups (year effects shared), so
+   the interaction is *not* the split-sample difference; with ``group_fe=True`` every fixed effect
+   is interacted with the group as well, and the interaction coefficient equals the split-sample
+   difference exactly (its variance is the pooled cluster-robust one).
 2. **Stacked (SUEST-like) test**: both subsamples in one model with group-specific coefficients
    *and* group-specific fixed effects, so the coefficients equal the split-sample estimates, with
    a cluster-robust covariance across the two (Stata ``suest``-style); Wald test of equality.
@@ -88,6 +91,7 @@ def subgroup_effects(
     n_perm: int = 1000,
     seed: int = 0,
     alpha: float = 0.05,
+    group_fe: bool = False,
 ) -> SubgroupResult:
     r"""Split-sample treatment effects for two groups and three tests of their difference.
 
@@ -114,6 +118,10 @@ def subgroup_effects(
         Seed of ``numpy.random.default_rng``.
     alpha : float
         Test level used to check that ``n_perm`` resolves the p-value.
+    group_fe : bool, default False
+        Interact the fixed effects with the group in the interaction (Chow) model, so that its
+        difference equals the split-sample difference (``False`` keeps common fixed effects, the
+        earlier behaviour).
 
     Returns
     -------
@@ -127,8 +135,8 @@ def subgroup_effects(
 
     Notes
     -----
-    Interaction model: :math:`y = \beta D + \delta D G + X'\gamma + (X G)'\eta + \theta G + FE`,
-    test :math:`\delta = 0`. Stacked model: :math:`y = \sum_{g}1\{G=g\}(\beta_g D + X'\gamma_g)
+    Interaction model: :math:`y = \beta D + \delta D G + X'\gamma + (X G)'\eta + \theta G + FE`
+    (with ``group_fe``: :math:`FE \times G` instead of :math:`\theta G + FE`), test :math:`\delta = 0`. Stacked model: :math:`y = \sum_{g}1\{G=g\}(\beta_g D + X'\gamma_g)
     + FE\times G`, Wald test :math:`\beta_1=\beta_0`. Permutation p-value
     :math:`(1+\#\{|\hat\Delta^{(r)}|\ge|\hat\Delta|\})/(1+R)`. Each permutation demeans the data
     once with group-specific fixed effects (both subsamples in one call) and solves two small
@@ -203,7 +211,10 @@ def subgroup_effects(
     for t in terms:
         d[f"_{t}_xG"] = d[t] * G
         inter.append(f"_{t}_xG")
-    f_int = f"{lhs} ~ {' + '.join(terms + inter)} + _G" + (f" | {fe_str}" if fes else "")
+    if group_fe and fes:
+        f_int = f"{lhs} ~ {' + '.join(terms + inter)} | " + "+".join(f"{fe}^_G" for fe in fes)
+    else:
+        f_int = f"{lhs} ~ {' + '.join(terms + inter)} + _G" + (f" | {fe_str}" if fes else "")
     with warnings.catch_warnings():
         # _G is collinear with a unit FE when the group is unit-level; pyfixest drops it and warns
         warnings.filterwarnings("ignore", message="(?s).*multicollinearity", category=UserWarning)
@@ -245,7 +256,8 @@ def subgroup_effects(
     p_perm = float((1 + np.sum(np.abs(perm) >= abs(diff) - 1e-12)) / (1 + n_perm))
 
     tests = pd.DataFrame([
-        {"test": "interaction (Chow)", "difference": float(fit_int.coef()[name]),
+        {"test": "interaction (Chow, group FE)" if group_fe and fes else "interaction (Chow)",
+         "difference": float(fit_int.coef()[name]),
          "statistic": t_int, "p": p_int},
         {"test": "stacked (SUEST) Wald", "difference": diff_st, "statistic": w_st, "p": p_st},
         {"test": f"Fisher permutation ({n_perm} draws)", "difference": float(diff),
