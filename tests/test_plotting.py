@@ -243,11 +243,7 @@ def test_bilingual():
 
 # --- notebooks -------------------------------------------------------------------------------
 
-# 02 follows when its rework lands (another session is editing it); then the list becomes
-# [*sorted((REPO_ROOT / "notebooks").glob("0*.ipynb")), *primers]
-STYLED = [*(REPO_ROOT / "notebooks" / f"{name}.ipynb" for name in (
-              "00_warm-up", "01_bigdata-innovation-fusion", "03_ai-export-upgrading",
-              "04_ai-manufacturing-cities", "05_industry-finance-ai")),
+STYLED = [*sorted((REPO_ROOT / "notebooks").glob("0*.ipynb")),
           *sorted((REPO_ROOT / "book" / "primers").glob("*.md"))]
 
 
