@@ -343,7 +343,6 @@ def bilingual(zh: str, en: str, sep: str = " / ") -> str:
 @lru_cache(maxsize=1)
 def _city_lookup() -> dict[str, str]:
     """adcode -> Chinese name over the 297 prefecture-level cities and chapter 4's extra units."""
-
     t = pd.read_csv(_GEO_DIR / "prefecture_cities.csv", dtype={"adcode": str})
     names = dict(zip(t["adcode"], t["name"], strict=True))
     names.update(dict(zip(t["province_code"].astype(str).str.zfill(2) + "0000", t["province"],
