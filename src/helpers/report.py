@@ -592,7 +592,11 @@ def style_compare_table(
     Returns
     -------
     pandas.io.formats.style.Styler
-        Displays itself in a notebook; ``.to_html()`` gives the HTML string.
+        Displays itself in a notebook; ``.to_html()`` gives the HTML string. Columns: the term;
+        published and twin coefficients with stars and (SE); the estimand and effect when given;
+        ``Class`` (``cal`` calibrated, ``unt`` untargeted, ``tgt`` target); ``Checks`` (✓/✗ for
+        sign, stars and size, ``–`` where a check does not apply); ``P(sign)`` and ``P(stars)`` from
+        the design analysis; the verdict; N and R² as footer rows.
 
     Raises
     ------
@@ -644,8 +648,9 @@ def style_compare_table(
     if "effect" in df and df["effect"].notna().any():
         cols["Effect"] = [_fmt_num(x, None, digits) for x in df["effect"]]
     if "class" in df and df["class"].notna().any():
-        cols["Class"] = [str(x) if isinstance(x, str) else "" for x in df["class"]]
-    cols["Sign · stars · size"] = [
+        short = {"target": "tgt", "calibrated": "cal", "untargeted": "unt"}
+        cols["Class"] = [short.get(x, str(x)) if isinstance(x, str) else "" for x in df["class"]]
+    cols["Checks"] = [
         f"{tick(a)} {tick(b)} {tick(c)}" for a, b, c in zip(
             df["sign_agrees"], df["stars_agree"], df["within_tolerance"], strict=True)
     ]
