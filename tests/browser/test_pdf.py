@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PDF_NAME = "ai-china-executable-papers.pdf"
 PDF = Path(os.environ.get("PDF_FILE", build_dir() / "pdf" / PDF_NAME))
 SINGLEHTML = Path(os.environ.get("SINGLEHTML_DIR", build_dir() / "singlehtml"))
-NOTEBOOKS = [*sorted((ROOT / "notebooks").glob("00_*.ipynb")), *book_chapters(ROOT)]  # warm-up and the toc's chapters
+NOTEBOOKS = book_chapters(ROOT)  # the papers (the warm-up has no Chinese title since its rework)
 
 
 def first_cell(notebook: Path) -> str:
