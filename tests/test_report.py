@@ -145,6 +145,32 @@ def test_html_is_theme_neutral(published: pd.DataFrame) -> None:
     assert "✗" in html and "Table 5" in html
 
 
+def test_long_term_names_may_break_after_underscores(published: pd.DataFrame) -> None:
+    out = compare_table(published, {"DID": (0.12, 0.03), "AIFin": (0.2, 0.5)}, table="table5")
+    out["term"] = ["lnAI_x_overseacountry", "AIFin"]
+    html = style_compare_table(out).to_html()
+    assert "lnAI_<wbr>x_<wbr>overseacountry" in html
+
+
+def test_auto_digits_give_each_row_three_significant_digits(published: pd.DataFrame) -> None:
+    out = compare_table(published, {"DID": (0.1234, 0.0321), "AIFin": (0.0000123, 0.0000040)},
+                        table="table5")
+    shown = style_compare_table(out, digits="auto").data.set_index("Term")
+    # DID: 0.1234 needs 3 decimals; AIFin (published as a sign only) is set by the twin's
+    # 1.23e-5, which would need 7 and is capped at 6
+    assert shown.loc["DID", "Twin"].startswith("0.123") and "(0.032)" in shown.loc["DID", "Twin"]
+    assert shown.loc["AIFin", "Twin"].startswith("0.000012") and "(0.000004)" in shown.loc[
+        "AIFin", "Twin"]
+    assert style_compare_table(out).data.set_index("Term").loc["DID", "Twin"].startswith("0.1234")
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5, "four", True])
+def test_digits_must_be_a_count_or_auto(published: pd.DataFrame, bad: object) -> None:
+    out = compare_table(published, {"DID": (0.1, 0.03), "AIFin": (0.2, 0.5)}, table="table5")
+    with pytest.raises(ValueError, match="digits must be"):
+        style_compare_table(out, digits=bad)  # type: ignore[arg-type]
+
+
 # --- scorecards -----------------------------------------------------------------------------
 
 

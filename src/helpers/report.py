@@ -53,7 +53,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -571,8 +571,17 @@ def _fmt_num(x: Any, stars: str | None = None, digits: int = 4) -> str:
     return f"{x:.{digits}f}{stars or ''}"
 
 
+def _row_digits(*values: Any) -> int:
+    """Decimals that give a row's largest number three significant digits (3 to 6 decimals)."""
+    finite = [abs(float(v)) for v in values
+              if v is not None and not pd.isna(v) and float(v) != 0.0]
+    if not finite:
+        return 3
+    return int(min(6, max(3, 2 - math.floor(math.log10(max(finite))))))
+
+
 def style_compare_table(
-    df: pd.DataFrame, *, caption: str | None = None, digits: int = 4
+    df: pd.DataFrame, *, caption: str | None = None, digits: int | Literal["auto"] = 4
 ) -> pd.io.formats.style.Styler:
     """Render :func:`compare_table` output as HTML that reads in light and dark themes.
 
@@ -586,8 +595,11 @@ def style_compare_table(
         Output of :func:`compare_table`.
     caption : str, optional
         Table caption.
-    digits : int, default 4
-        Decimals for coefficients and standard errors.
+    digits : int or "auto", default 4
+        Decimals for coefficients and standard errors. ``"auto"`` chooses them row by row so
+        that the larger of the published and twin coefficients shows three significant digits
+        (between 3 and 6 decimals): a table that mixes coefficients of 0.3 and 0.00001 stays
+        narrow and keeps both readable.
 
     Returns
     -------
@@ -610,6 +622,10 @@ def style_compare_table(
     >>> html = style_compare_table(compare_table(pub, {"x": (0.1, 0.02)})).to_html()
     >>> "var(--pst-color-text-base" in html
     True
+    >>> pub2 = pub.assign(term=["z"], coef=[0.00001], se=[0.000002])
+    >>> both = compare_table(pd.concat([pub, pub2]), {"x": (0.1, 0.02), "z": (1.2e-5, 3e-6)})
+    >>> list(style_compare_table(both, digits="auto").data["Published"])
+    ['0.100*** (0.020)', '0.000010*** (0.000002)']
     """
     need = {"term", "published_coef", "published_stars", "twin_coef", "twin_stars", "verdict"}
     if not need <= set(df.columns):
@@ -620,12 +636,21 @@ def style_compare_table(
     def tick(v: Any) -> str:
         return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else ("✓" if v else "✗")
 
-    def cell(c: Any, stars: Any, se: Any, sign: Any = None) -> str:
+    if digits == "auto":
+        row_digits = [_row_digits(a, b) for a, b in zip(df["published_coef"], df["twin_coef"],
+                                                         strict=True)]
+    elif isinstance(digits, int | np.integer) and not isinstance(digits, bool) and digits >= 0:
+        row_digits = [int(digits)] * len(df)
+    else:
+        raise ValueError(f"style_compare_table: digits must be a non-negative int or 'auto', "
+                         f"got {digits!r}")
+
+    def cell(c: Any, stars: Any, se: Any, sign: Any = None, d: int = 4) -> str:
         if c is None or (isinstance(c, float) and math.isnan(c)):
             return f"{sign or ''}{stars or ''}"
-        out = _fmt_num(c, stars, digits)
+        out = _fmt_num(c, stars, d)
         return out if se is None or (isinstance(se, float) and math.isnan(se)) else (
-            f"{out} ({_fmt_num(se, None, digits)})")
+            f"{out} ({_fmt_num(se, None, d)})")
 
     def prob(v: Any, mcse: Any = None) -> str:
         if v is None or (isinstance(v, float) and math.isnan(v)):
@@ -635,18 +660,20 @@ def style_compare_table(
     cols: dict[str, list[str]] = {
         "Term": list(df["term"]),
         "Published": [
-            cell(c, st, se, sg) for c, st, se, sg in zip(
+            cell(c, st, se, sg, d) for c, st, se, sg, d in zip(
                 df["published_coef"], df["published_stars"], df["published_se"],
-                df["published_sign"], strict=True)
+                df["published_sign"], row_digits, strict=True)
         ],
-        "Twin": [cell(c, st, se) for c, st, se in zip(df["twin_coef"], df["twin_stars"],
-                                                       df["twin_se"], strict=True)],
+        "Twin": [cell(c, st, se, None, d) for c, st, se, d in zip(
+            df["twin_coef"], df["twin_stars"], df["twin_se"], row_digits, strict=True)],
     }
     truth_col = "estimand" if "estimand" in df else "truth"
     if truth_col in df and df[truth_col].notna().any():
-        cols["Estimand"] = [_fmt_num(x, None, digits) for x in df[truth_col]]
+        cols["Estimand"] = [_fmt_num(x, None, d) for x, d in zip(df[truth_col], row_digits,
+                                                                   strict=True)]
     if "effect" in df and df["effect"].notna().any():
-        cols["Effect"] = [_fmt_num(x, None, digits) for x in df["effect"]]
+        cols["Effect"] = [_fmt_num(x, None, d) for x, d in zip(df["effect"], row_digits,
+                                                                 strict=True)]
     if "class" in df and df["class"].notna().any():
         short = {"target": "tgt", "calibrated": "cal", "untargeted": "unt"}
         cols["Class"] = [short.get(x, str(x)) if isinstance(x, str) else "" for x in df["class"]]
@@ -683,6 +710,9 @@ def style_compare_table(
         return ""
 
     sty = show.style.hide(axis="index").set_table_styles(_CSS)
+    # long term names (lnAI_x_overseacountry) may break after an underscore, so that a table of
+    # interaction terms fits the page's column
+    sty = sty.format(lambda t: str(t).replace("_", "_<wbr>"), subset=["Term"])
     sty = sty.map(colour, subset=["Verdict"]).set_table_attributes('class="compare-table"')
     if caption:
         sty = sty.set_caption(caption)
