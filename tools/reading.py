@@ -47,7 +47,7 @@ INSTALL_TAG = "remove-cell"
 INSTALL_MARK = "# Setup: run this cell first."
 ROLE = re.compile(r"\{glue(?::(?P<kind>text|any)?)?\}`(?P<body>[^`]+)`")
 FIG_GLUE = re.compile(
-    r"""^(?P<indent>[ \t]*)glue\(\s*(?P<q>["'])(?P<key>[A-Za-z_]\w*)(?P=q)\s*,\s*(?P<obj>\w+)\s*,"""
+    r"""^(?P<indent>[ \t]*)glue\(\s*(?P<q>["'])(?P<key>[A-Za-z_]\w*)(?P=q)\s*,\s*(?P<obj>[\w.]+)\s*,"""
     r"""\s*display\s*=\s*False\s*\)[ \t]*$""",
     re.M,
 )
@@ -178,7 +178,7 @@ def convert(nb: dict) -> Report:
                 meta["image"] = {"alt": options["alt"]}
             src = _src(code)
             src = re.sub(
-                rf"""^([ \t]*)glue\(\s*(["']){key}\2\s*,\s*(\w+)\s*,\s*display\s*=\s*False\s*\)""",
+                rf"""^([ \t]*)glue\(\s*(["']){key}\2\s*,\s*([\w.]+)\s*,\s*display\s*=\s*False\s*\)""",
                 rf'\1glue("{key}", \3, display=True)', src, flags=re.M)
             _set_src(code, src)
             report.changed.append(f"figure {key!r} shown in its code cell, caption in cell metadata")
@@ -201,9 +201,11 @@ def convert(nb: dict) -> Report:
                 cell["source"] = []
     # drop markdown cells the figure move emptied
     nb["cells"] = [c for c in cells if not (c["cell_type"] == "markdown" and not _src(c).strip())]
+    # 6. a glue key that is also a variable: helpers.book.glue binds the key as a kernel variable,
+    # which would overwrite the notebook's own (or be overwritten by it); rename the key
     for key in sorted(_glue_keys_assigned(nb)):
-        report.left.append(f"glue key {key!r} is also a variable of the notebook: make sure the two "
-                           "hold the same value (helpers.book.glue raises if not), or rename the key")
+        _rename_key(nb, key, _free_name(nb, f"{key}_shown"))
+        report.changed.append(f"glue key {key!r} (also a variable) renamed {key}_shown")
     for m in re.finditer(r"glue\(\s*(f?[\"'][^\"']*[\"']|\w+)", "\n".join(
             _src(c) for c in nb["cells"] if c["cell_type"] == "code")):
         key = m.group(1)
@@ -211,6 +213,43 @@ def convert(nb: dict) -> Report:
             report.left.append(f"glue key {key} is not a literal identifier: the prose cannot "
                                "{eval} it in JupyterLab; glue each value under its own name")
     return report
+
+
+def _free_name(nb: dict, name: str) -> str:
+    """``name``, or ``name`` with a number appended, whichever the notebook does not use yet."""
+    text = "\n".join(_src(c) for c in nb["cells"])
+    out, k = name, 1
+    while re.search(rf"\b{re.escape(out)}\b", text):
+        k += 1
+        out = f"{name}{k}"
+    return out
+
+
+def _rename_key(nb: dict, key: str, new: str) -> None:
+    r"""Rename glue key ``key`` to ``new`` in the notebook's glue calls and its prose's ``{eval}`` roles.
+
+    Examples
+    --------
+    >>> nb = {"cells": [
+    ...     {"cell_type": "code", "source": "b = 2\nglue('b', b)\nglue(\"bb\", 3)\n"},
+    ...     {"cell_type": "markdown", "source": 'b is {eval}`f"{b:.2f}"`, bb is {eval}`bb`; b stays.'}]}
+    >>> _rename_key(nb, "b", "b_shown")
+    >>> _src(nb["cells"][0])
+    'b = 2\nglue("b_shown", b)\nglue("bb", 3)\n'
+    >>> _src(nb["cells"][1])
+    'b is {eval}`f"{b_shown:.2f}"`, bb is {eval}`bb`; b stays.'
+    """
+    word = re.compile(rf"(?<![\w.]){re.escape(key)}\b")
+    for cell in nb["cells"]:
+        text = _src(cell)
+        if cell["cell_type"] == "code":
+            new_text = re.sub(rf"""glue\(\s*(["']){re.escape(key)}\1""", f'glue("{new}"', text)
+        elif cell["cell_type"] == "markdown":
+            new_text = re.sub(r"\{eval\}`[^`]+`", lambda m: word.sub(new, m.group(0)), text)
+        else:
+            continue
+        if new_text != text:
+            _set_src(cell, new_text)
 
 
 CODE_CELL = re.compile(r"^(?P<fence>`{3,})\{code-cell\}.*?^(?P=fence)[ \t]*$", re.M | re.S)

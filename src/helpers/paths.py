@@ -1,8 +1,16 @@
-"""Where the repository's folders are.
+"""Where the repository's folders are, in a checkout and in an installed package.
 
-The helpers are installed in editable mode from ``src/``, so the repository root is two levels
-above this file. ``AICHINA_ROOT`` overrides it (for example when the package is installed from a
-wheel and the data folder lives elsewhere); ``AICHINA_BUILD_DIR`` overrides the build folder.
+In a checkout (``make venv`` installs the helpers in editable mode from ``src/``) the repository root
+is two levels above this file: the paper files are in ``data/<slug>/``, the generated twins in
+``data/_generated/`` and the build folder is ``_build/``.
+
+Installed from a wheel (a chapter downloaded from the site and run on Colab, Binder or a reader's
+machine: its first cell installs the package), there is no checkout. The wheel carries the paper
+files as ``helpers/_data/<slug>/`` (``pyproject.toml`` maps ``data/`` to that package), generated
+twins go to a user cache folder (``$XDG_CACHE_HOME/ai-china-executable-papers``, by default
+``~/.cache/...``) and the build folder (scorecards) is ``_build/`` under the current folder.
+
+``AICHINA_ROOT`` names a checkout to use instead; ``AICHINA_BUILD_DIR`` overrides the build folder.
 """
 
 from __future__ import annotations
@@ -10,13 +18,29 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["DATA_DIR", "QUICK_ENV", "REPO_ROOT", "SLUGS", "book_chapters", "build_dir", "is_quick", "slug_dir"]
+__all__ = [
+    "DATA_DIR", "GENERATED_DIR", "INSTALLED", "QUICK_ENV", "REPO_ROOT", "SLUGS", "book_chapters",
+    "build_dir", "is_quick", "slug_dir",
+]
 
 QUICK_ENV = "AICHINA_QUICK"
 """Environment variable: when set to ``1`` the chapters run on small twins (tests, previews)."""
 
-REPO_ROOT: Path = Path(os.environ.get("AICHINA_ROOT", Path(__file__).resolve().parents[2]))
-DATA_DIR: Path = REPO_ROOT / "data"
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]
+INSTALLED: bool = "AICHINA_ROOT" not in os.environ and not (_SOURCE_ROOT / "pyproject.toml").is_file()
+"""True when the helpers run from an installed wheel, not from a checkout of the book."""
+
+if INSTALLED:
+    REPO_ROOT: Path = Path.cwd()
+    DATA_DIR: Path = Path(__file__).resolve().parent / "_data"
+    GENERATED_DIR: Path = Path(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    ) / "ai-china-executable-papers"
+else:
+    REPO_ROOT = Path(os.environ.get("AICHINA_ROOT", _SOURCE_ROOT))
+    DATA_DIR = REPO_ROOT / "data"
+    GENERATED_DIR = DATA_DIR / "_generated"
+"""``DATA_DIR`` holds ``<slug>/`` with each paper's files; ``GENERATED_DIR`` the generated twins."""
 
 SLUGS: tuple[str, ...] = (
     "bigdata-innovation-fusion",

@@ -38,7 +38,7 @@ from typing import Any
 
 import pandas as pd
 
-from helpers.paths import DATA_DIR, SLUGS, is_quick
+from helpers.paths import DATA_DIR, GENERATED_DIR, SLUGS, is_quick
 from helpers.twins.engine import Twin
 from helpers.twins.loader import load_panel
 
@@ -65,7 +65,7 @@ REGISTRY: dict[str, str] = {
 
 SCALES = ("full", "quick", "paper")
 
-CACHE_DIR: Path = DATA_DIR / "_generated"
+CACHE_DIR: Path = GENERATED_DIR
 """Where ``make data`` (:func:`build_all`) and :func:`load_twin` keep built twins (git-ignored)."""
 
 BANNER_TEXT = ("Simulated twin: these numbers come from simulated data calibrated to the paper; "

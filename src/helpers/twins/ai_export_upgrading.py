@@ -1259,10 +1259,10 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
     cal = calibration if calibration is not None else read_calibration(SLUG)
     seed = int(cal["seed"]) if seed is None else int(seed)
     if scale == "paper":
-        from helpers.paths import DATA_DIR
+        from helpers.paths import GENERATED_DIR
 
         twin = _simulate("full", seed, cal)
-        folder = DATA_DIR / "_generated" / SLUG / "paper" / "transactions"
+        folder = GENERATED_DIR / SLUG / "paper" / "transactions"
         parts = write_transactions_parquet(folder, int(cal["paper"]["n_rows"]), seed, twin=twin)
         twin.raw["transactions"] = E.mark_simulated(parts, SLUG)
         twin.meta.update(scale="paper", transactions_glob=str(folder / "*.parquet"),
