@@ -45,7 +45,7 @@ if importlib.util.find_spec("helpers") is None:
 """Source of the install cell (plain Python, so it also runs outside IPython)."""
 
 
-def glue(name: str, value: Any, display: bool = False) -> Any:
+def glue(name: str, value: Any, display: bool = False) -> None:
     """Glue ``value`` under ``name`` for the site and bind it as a kernel variable for JupyterLab.
 
     Parameters
@@ -57,12 +57,6 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     display : bool, default False
         Also show the value in the cell's output (as :func:`myst_nb.glue` does).
 
-    Returns
-    -------
-    object
-        ``value`` (a NumPy scalar as the Python number it holds), so that ``x = glue("x", compute())``
-        reads naturally.
-
     Raises
     ------
     ValueError
@@ -72,10 +66,8 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     Examples
     --------
     >>> glue("n_obs", 1200)
-    1200
     >>> import numpy as np
-    >>> glue("share", np.float64(0.25))
-    0.25
+    >>> glue("share", np.float64(0.25))  # stored and bound as the Python float 0.25
     >>> glue("not valid", 1)
     Traceback (most recent call last):
     ...
@@ -101,7 +93,8 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     _myst_glue(name, value, display=display)
     if namespace is not None:
         namespace[name] = value
-    return value
+    # nothing returned: a glue call on a cell's last line would otherwise echo the value as the
+    # cell's output (and a figure cell would show two outputs under one figure name)
 
 
 def _plain(value: Any) -> Any:
