@@ -51,6 +51,7 @@ __all__ = [
     "build_all",
     "load_panel",
     "load_twin",
+    "skip_note",
     "twin_banner",
 ]
 
@@ -145,8 +146,9 @@ def load_twin(slug: str, scale: str = "full", seed: int | None = None) -> Twin:
     return twin
 
 
-def twin_banner(twin_or_slug: Twin | str, *, display: bool = False) -> Any:
-    """The admonition every chapter shows at the top.
+def twin_banner(twin_or_slug: Twin | str, *, display: bool = False,
+                data: str | os.PathLike[str] = "twin") -> Any:
+    """The admonition every chapter shows at the top: simulated twin, or the reader's own file.
 
     Parameters
     ----------
@@ -155,6 +157,10 @@ def twin_banner(twin_or_slug: Twin | str, *, display: bool = False) -> Any:
     display : bool
         If True, return an ``IPython.display.Markdown`` object (renders in Jupyter Book as an
         admonition); otherwise the Markdown string.
+    data : str or path, default "twin"
+        The chapter's ``DATA`` parameter. Anything but ``"twin"`` is a reader's file: the banner then
+        names the file and says that the estimates are the file's, that no truth or design analysis
+        is shown, and that sections needing raw inputs the file lacks are skipped.
 
     Returns
     -------
@@ -164,7 +170,25 @@ def twin_banner(twin_or_slug: Twin | str, *, display: bool = False) -> Any:
     --------
     >>> "not findings about China" in twin_banner("bigdata-innovation-fusion")
     True
+    >>> print(twin_banner("bigdata-innovation-fusion", data="cities.csv"))
+    :::{admonition} Your data: cities.csv
+    :class: note
+    Every estimate below is computed from `cities.csv` (paper `bigdata-innovation-fusion`). No truth and no design analysis is shown: they exist only for the simulated twin. Sections that need raw inputs your file does not hold say so and are skipped.
+    :::
+    <BLANKLINE>
     """
+    if str(data) != "twin":
+        slug = twin_or_slug.slug if isinstance(twin_or_slug, Twin) else str(twin_or_slug)
+        name = Path(data).name
+        text = (f":::{{admonition}} Your data: {name}\n:class: note\n"
+                f"Every estimate below is computed from `{name}` (paper `{slug}`). No truth and no "
+                "design analysis is shown: they exist only for the simulated twin. Sections that "
+                "need raw inputs your file does not hold say so and are skipped.\n:::\n")
+        if display:
+            from IPython.display import Markdown
+
+            return Markdown(text)
+        return text
     if isinstance(twin_or_slug, Twin):
         slug = twin_or_slug.slug
         detail = (f" (twin `{slug}`, scale `{twin_or_slug.meta.get('scale')}`, "
@@ -174,6 +198,51 @@ def twin_banner(twin_or_slug: Twin | str, *, display: bool = False) -> Any:
     else:
         raise ValueError(f"twin_banner needs a Twin or a slug string, got {type(twin_or_slug).__name__}")
     text = f":::{{admonition}} Simulated data\n:class: warning\n{BANNER_TEXT}{detail}\n:::\n"
+    if display:
+        from IPython.display import Markdown
+
+        return Markdown(text)
+    return text
+
+
+SKIP_TITLE = "Skipped on your data"
+
+
+def skip_note(section: str, needs: str, *, display: bool = True) -> Any:
+    """The visible note a chapter shows where a section cannot run on the reader's file.
+
+    Parameters
+    ----------
+    section : str
+        What is skipped, e.g. ``"Building the AI-mention index from annual reports"``.
+    needs : str
+        The raw input the section needs and the file lacks, e.g. ``"the MD&A texts"``.
+    display : bool, default True
+        Return an ``IPython.display.Markdown`` object (an admonition on the site and in
+        JupyterLab); otherwise the Markdown string.
+
+    Returns
+    -------
+    str or IPython.display.Markdown
+
+    Raises
+    ------
+    ValueError
+        If ``section`` or ``needs`` is empty.
+
+    Examples
+    --------
+    >>> print(skip_note("The entropy index", "the four city indicators", display=False))
+    :::{admonition} Skipped on your data
+    :class: warning
+    The entropy index needs the four city indicators, which your file does not hold; on the simulated twin it runs from the twin's raw inputs.
+    :::
+    <BLANKLINE>
+    """
+    if not str(section).strip() or not str(needs).strip():
+        raise ValueError("skip_note needs the section that is skipped and the input it needs")
+    text = (f":::{{admonition}} {SKIP_TITLE}\n:class: warning\n{section} needs {needs}, which your "
+            "file does not hold; on the simulated twin it runs from the twin's raw inputs.\n:::\n")
     if display:
         from IPython.display import Markdown
 
