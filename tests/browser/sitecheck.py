@@ -3,7 +3,8 @@
 For every page the check loads the page from a local HTTP server, waits until MathJax has typeset it,
 and fails on
 
-* a broken image (an ``<img>`` that did not load),
+* a broken image (an ``<img>`` that did not load), or a soft one: a figure (shown at least 100 px
+  wide) with fewer than 1.5 pixels per CSS pixel at the 1,400 px page,
 * an unrendered math block (a Sphinx ``.math`` node without a MathJax container, or a MathJax error),
 * an error output cell (a traceback in a notebook's output),
 * a role left as raw markup in the prose (``{eval}`x``` or ``{glue:text}`x``` that did not render),
@@ -65,6 +66,10 @@ PAGE_PROBE = r"""
   const images = [...document.images];
   const broken = images.filter(i => !(i.complete && i.naturalWidth > 0))
                        .map(i => i.getAttribute('src'));
+  const soft = images.filter(i => i.complete && i.naturalWidth > 0)
+                     .map(i => ({src: (i.getAttribute('src') || '').slice(0, 80),
+                                 natural: i.naturalWidth, shown: i.getBoundingClientRect().width}))
+                     .filter(i => i.shown >= 100 && i.natural < 1.5 * i.shown - 0.5);
   const mathNodes = [...main.querySelectorAll('.math')];
   const unrendered = mathNodes.filter(n => !n.querySelector('mjx-container'))
                               .map(n => n.textContent.trim().slice(0, 80));
@@ -76,7 +81,7 @@ PAGE_PROBE = r"""
   const text = prose.textContent;
   const roles = (text.match(/\{(eval|glue[:a-z]*)\}`?[^\s`]*`?/g) || []).slice(0, 5);
   return {
-    broken, unrendered, mathErrors, tracebacks, roles,
+    broken, soft, unrendered, mathErrors, tracebacks, roles,
     tables: main.querySelectorAll('table').length,
     figures: main.querySelectorAll('img').length,
     title: document.title,
@@ -315,6 +320,10 @@ def _check_one(browser, base, page_path, screenshot_dir, require_tables, timeout
     report.tables, report.figures = probe["tables"], probe["figures"]
     for src in probe["broken"]:
         report.problems.append(f"broken image: {src}")
+    for img in probe["soft"]:
+        report.problems.append(
+            f"soft image at {DESKTOP['width']} px: {img['natural']} px shown {img['shown']:.0f} px wide "
+            f"(< 1.5x; save it at a higher dpi): {img['src']}")
     for text in probe["unrendered"]:
         report.problems.append(f"unrendered math: {text}")
     for text in probe["mathErrors"]:

@@ -43,6 +43,8 @@ NOTEBOOK_WITHOUT_OUTPUTS = {"cells": [{"cell_type": "code", "source": "1", "outp
 
 BROKEN_PAGES = {
     "broken-image.html": ('<p>An image:</p><img src="missing.png" alt="missing">', "broken image"),
+    # a 1-pixel image stretched to 300 px: fewer than 1.5 image pixels per CSS pixel
+    "soft-image.html": (FIGURE.replace("<img ", '<img style="width: 300px" '), "soft image"),
     "unrendered-math.html": ('<div class="math">\\[ y = x \\]</div>', "unrendered math"),
     "error-cell.html": (
         '<div class="output traceback"><pre>ZeroDivisionError</pre></div>',
