@@ -271,6 +271,8 @@ def _cv_folded(bias: float, alpha: float) -> float:
     """1 - alpha quantile of |N(bias, 1)|."""
     if bias < 1e-10:
         return float(stats.norm.ppf(1 - alpha / 2))
+    if bias > 8:  # the lower tail Phi(-c - b) < 1e-15: c = b + z_{1-alpha}
+        return float(bias + stats.norm.ppf(1 - alpha))
     return float(np.sqrt(stats.ncx2.ppf(1 - alpha, 1, bias ** 2)))
 
 
