@@ -12,6 +12,7 @@ import pytest
 from scipy import optimize, stats
 
 from helpers.did import (
+    bonferroni_ci_rm,
     breakdown_value,
     flci_sd,
     identified_set_rm,
@@ -145,6 +146,23 @@ def test_flci_tends_to_the_identified_set_as_the_variance_vanishes() -> None:
         assert (r.lb, r.ub) == pytest.approx((lo, hi), abs=1e-5)
 
 
+def test_bonferroni_interval_is_the_identified_set_widened() -> None:
+    lv = np.array([0.25] * 4)
+    se = np.sqrt(lv @ BC_SIGMA[4:, 4:] @ lv)
+    ch = np.diff(np.concatenate([BC_BETA[:4], [0.0]]))
+    A = np.diff(np.vstack([np.eye(8)[:4], np.zeros(8)]), axis=0)  # the changes as rows of weights
+    ch_se = np.sqrt(np.diag(A @ BC_SIGMA @ A.T))
+    upper = np.max(np.abs(ch) + stats.norm.ppf(1 - 0.01 / 8) * ch_se)
+    for mbar in (0.0, 1.0, 2.0):
+        lo, hi = bonferroni_ci_rm(BC_BETA, BC_SIGMA, 4, mbar, l_vec=lv)
+        half = stats.norm.ppf(1 - 0.02) * se + mbar * 2.5 * upper  # kappa = 1 + .75 + .5 + .25
+        assert (lo, hi) == pytest.approx((lv @ BC_BETA[4:] - half, lv @ BC_BETA[4:] + half), abs=1e-12)
+        ilo, ihi = identified_set_rm(BC_BETA, 4, mbar, l_vec=lv)
+        assert lo < ilo <= ihi < hi
+    # neither conservative interval contains the other in general; at M-bar = 0 Bonferroni's is shorter
+    assert np.diff(bonferroni_ci_rm(BC_BETA, BC_SIGMA, 4, 0.0)) < np.diff(projection_ci_rm(BC_BETA, BC_SIGMA, 4, 0.0))
+
+
 def test_projection_interval_contains_the_identified_set_and_the_original_one() -> None:
     for mbar in (0.0, 0.5, 1.0, 2.0):
         lo, hi = projection_ci_rm(BC_BETA, BC_SIGMA, 4, mbar)
@@ -167,17 +185,19 @@ def test_flci_and_projection_cover_the_truth_under_their_restrictions() -> None:
     B = _draws(delta, tau, sigma, 400, seed=3)
     flci = np.mean([(lambda r: r.lb <= 0.2 <= r.ub)(flci_sd(b, sigma, 3, 0.0)) for b in B])
     proj = np.mean([(lambda c: c[0] <= 0.2 <= c[1])(projection_ci_rm(b, sigma, 3, 1.0)) for b in B])
+    bonf = np.mean([(lambda c: c[0] <= 0.2 <= c[1])(bonferroni_ci_rm(b, sigma, 3, 1.0)) for b in B])
     naive = np.mean(np.abs(B[:, 3] - 0.2) <= 1.96 * 0.1)
     mcse = np.sqrt(0.05 * 0.95 / 400)
     assert abs(flci - 0.95) < 3 * mcse, flci  # exact: the FLCI with M = 0 is unbiased here
     assert proj >= 0.95 - 3 * mcse, proj  # conservative
+    assert bonf >= 0.95 - 3 * mcse, bonf
     assert naive < 0.85, naive  # the usual interval ignores the trend's bias of 0.15
 
 
 def test_breakdown_value_is_where_the_interval_reaches_zero() -> None:
-    bd = breakdown_value(BC_BETA, BC_SIGMA, 4, restriction="RM", tol=1e-6)
-    assert projection_ci_rm(BC_BETA, BC_SIGMA, 4, bd)[0] > 0
-    assert projection_ci_rm(BC_BETA, BC_SIGMA, 4, bd + 1e-5)[0] < 0
+    for method, ci in (("projection", projection_ci_rm), ("bonferroni", bonferroni_ci_rm)):
+        bd = breakdown_value(BC_BETA, BC_SIGMA, 4, restriction="RM", method=method, tol=1e-6)
+        assert ci(BC_BETA, BC_SIGMA, 4, bd)[0] > 0 > ci(BC_BETA, BC_SIGMA, 4, bd + 1e-5)[0], method
     bd_sd = breakdown_value(BC_BETA, BC_SIGMA, 4, restriction="SD", tol=1e-5)
     assert flci_sd(BC_BETA, BC_SIGMA, 4, bd_sd).lb > 0 > flci_sd(BC_BETA, BC_SIGMA, 4, bd_sd + 1e-4).lb
     # not significant even without a violation: 0
@@ -219,6 +239,8 @@ def test_critical_value_is_the_folded_normal_quantile() -> None:
         (lambda: sensitivity([0.1, 0.2], np.eye(2), 1, [0.1], restriction="X"), "'SD'.*'RM'"),
         (lambda: sensitivity([0.1, 0.2], np.eye(2), 1, [0.1, -1.0]), "`ms` must be finite and non-neg"),
         (lambda: breakdown_value([0.1, 0.2], np.eye(2), 1, tol=0), "`tol` must be positive"),
+        (lambda: breakdown_value([0.1, 0.2], np.eye(2), 1, method="FLCI"), "must be one of"),
+        (lambda: bonferroni_ci_rm([0.1, 0.2], np.eye(2), 1, 1.0, alpha_pre=0.05), "`alpha_pre` must be in"),
     ],
 )
 def test_bad_input_is_named(call, message: str) -> None:

@@ -11,7 +11,7 @@ Public interface (each name lives in its own submodule and is imported on first 
 ``staggered_did``      TWFE, Callaway-Sant'Anna, Sun-Abraham and imputation side by side
 ``bacon_decomposition``  Goodman-Bacon 2x2 comparisons and weights
 ``flci_sd``            Rambachan-Roth optimal fixed-length CI under smoothness (Delta-SD)
-``projection_ci_rm``   conservative CI under relative magnitudes (Delta-RM)
+``bonferroni_ci_rm``   conservative CI under relative magnitudes (also ``projection_ci_rm``)
 ``identified_set_sd``  identified sets of a post-period effect (also ``identified_set_rm``)
 ``sensitivity``        robust intervals over a grid of M; ``breakdown_value`` the largest M
 =====================  ==========================================================
@@ -19,8 +19,8 @@ Public interface (each name lives in its own submodule and is imported on first 
 Honest DiD (:mod:`helpers.did.honest`): no maintained Python package reproduces R ``HonestDiD``
 here (``diff-diff`` 3.13's relative-magnitude bounds use a conservative interval instead of R's
 conditional test; ``honestdid`` 0.1.1 needs torch and cvxpy), so the identified sets, the FLCI
-(checked against R's numbers on the Benzarti-Carloni example) and a projection interval for
-Delta-RM are implemented here; R's conditional/hybrid tests are not.
+(checked against R's numbers on the Benzarti-Carloni example) and two conservative intervals for
+Delta-RM (Bonferroni, projection) are implemented here; R's conditional/hybrid tests are not.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "FLCIResult": "honest",
     "flci_sd": "honest",
     "projection_ci_rm": "honest",
+    "bonferroni_ci_rm": "honest",
     "identified_set_sd": "honest",
     "identified_set_rm": "honest",
     "sensitivity": "honest",

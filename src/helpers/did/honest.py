@@ -26,11 +26,14 @@ The target is :math:`\theta = l'\tau_{post}`. What this module implements:
   bias over :math:`\Delta^{SD}(M)` and :math:`cv_\alpha(b)` the :math:`1-\alpha` quantile of
   :math:`|N(b,1)|`. The convex problem is solved exactly (SLSQP) rather than on R's grid of
   standard deviations; the published R numbers are matched to about 1e-3 (the test).
-* :func:`projection_ci_rm` -- a conservative confidence interval for :math:`\Delta^{RM}(\bar M)`:
-  the union of the identified sets over a Wald confidence ellipsoid for
-  :math:`(l'\beta_{post}, \beta_{pre})`. Valid, but wider than R ``HonestDiD``'s default for
-  :math:`\Delta^{RM}` (the conditional-least-favourable hybrid test of Andrews, Roth and Pakes),
-  which is **not** implemented here.
+* :func:`bonferroni_ci_rm` and :func:`projection_ci_rm` -- two conservative confidence intervals
+  for :math:`\Delta^{RM}(\bar M)`. The Bonferroni interval adds :math:`\bar M\kappa_l U` to a
+  :math:`1-\alpha_1` interval for :math:`l'\beta_{post}`, with :math:`U` a :math:`1-\alpha_2`
+  upper confidence bound on the largest pre-period change (:math:`\alpha_1+\alpha_2=\alpha`); the
+  projection interval is the union of the identified sets over a Wald ellipsoid for
+  :math:`(l'\beta_{post}, \beta_{pre})`. Both are valid and wider than R ``HonestDiD``'s default
+  for :math:`\Delta^{RM}` (the conditional-least-favourable hybrid test of Andrews, Roth and
+  Pakes 2023), which is **not** implemented here.
 * :func:`sensitivity` and :func:`breakdown_value` -- a table of intervals over a grid of
   :math:`M` (or :math:`\bar M`) and the largest :math:`M` at which the interval excludes zero.
 
@@ -49,6 +52,7 @@ from scipy import optimize, stats
 
 __all__ = [
     "FLCIResult",
+    "bonferroni_ci_rm",
     "breakdown_value",
     "flci_sd",
     "identified_set_rm",
@@ -418,6 +422,70 @@ def flci_sd(betahat: _ArrayLike, sigma: _ArrayLike, num_pre: int, m: float,
                       sd=s, weights=weights)
 
 
+def bonferroni_ci_rm(betahat: _ArrayLike, sigma: _ArrayLike, num_pre: int, mbar: float,
+                     l_vec: _ArrayLike | None = None, alpha: float = 0.05,
+                     alpha_pre: float | None = None) -> tuple[float, float]:
+    r"""Conservative (Bonferroni) confidence interval for :math:`l'\tau_{post}` under
+    :math:`\Delta^{RM}(\bar M)`.
+
+    The identified set is :math:`l'\beta_{post} \pm \bar M\kappa_l M^*` (:func:`identified_set_rm`),
+    with :math:`M^* = \max_s |a_s'\beta_{pre}|` the largest pre-period change. With
+    :math:`U = \max_s\big(|a_s'\hat\beta_{pre}| + z_{1-\alpha_2/(2T_{pre})}\,\mathrm{se}(a_s'\hat\beta_{pre})\big)`,
+    :math:`P(M^* > U) \le \alpha_2`, and the interval
+    :math:`l'\hat\beta_{post} \pm \big(z_{1-\alpha_1/2}\,\mathrm{se}(l'\hat\beta_{post}) + \bar M\kappa_l U\big)`
+    misses :math:`\theta` with probability at most :math:`\alpha_1 + \alpha_2 = \alpha` whenever
+    :math:`\delta \in \Delta^{RM}(\bar M)`.
+
+    Parameters
+    ----------
+    betahat, sigma, num_pre, l_vec, alpha
+        As in :func:`flci_sd`.
+    mbar : float
+        The bound :math:`\bar M \ge 0`.
+    alpha_pre : float, optional
+        :math:`\alpha_2`, the part of ``alpha`` spent on the bound :math:`U`; default ``alpha / 5``.
+
+    Returns
+    -------
+    tuple of float
+        ``(lower, upper)``.
+
+    Raises
+    ------
+    ValueError
+        For malformed input, a negative ``mbar``, or ``alpha_pre`` not in (0, ``alpha``).
+
+    Examples
+    --------
+    With :math:`\bar M = 0` it is the usual interval at level :math:`1 - (\alpha - \alpha_2)`:
+
+    >>> lo, hi = bonferroni_ci_rm([0.1, 0.5], [[0.01, 0.0], [0.0, 0.01]], num_pre=1, mbar=0.0)
+    >>> round(hi - 0.5, 4), round(float(0.1 * stats.norm.ppf(1 - 0.04 / 2)), 4)
+    (0.2054, 0.2054)
+    """
+    where = "bonferroni_ci_rm"
+    b, npre, npost = _check_beta(betahat, num_pre, where)
+    S = _check_sigma(sigma, b.size, where)
+    mbar = _check_m(mbar, "mbar", where)
+    lv = _check_l(l_vec, npost, where)
+    alpha = _check_alpha(alpha, where)
+    a2 = alpha / 5 if alpha_pre is None else alpha_pre
+    if not (isinstance(a2, int | float) and 0 < a2 < alpha):
+        raise ValueError(f"{where}: `alpha_pre` must be in (0, alpha = {alpha}), got {alpha_pre!r}")
+    est = float(lv @ b[npre:])
+    se = float(np.sqrt(max(lv @ S[npre:, npre:] @ lv, 0.0)))
+    A = np.zeros((npre, b.size))  # pre-period changes beta_{s+1} - beta_s, with beta_0 = 0
+    for s in range(npre):
+        A[s, s] = -1.0
+        if s + 1 < npre:
+            A[s, s + 1] = 1.0
+    ch = A @ b
+    ch_se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", A, S, A), 0.0))
+    upper = float(np.max(np.abs(ch) + stats.norm.ppf(1 - a2 / (2 * npre)) * ch_se))
+    half = float(stats.norm.ppf(1 - (alpha - a2) / 2)) * se + mbar * _rm_kappa(lv) * upper
+    return est - half, est + half
+
+
 def projection_ci_rm(betahat: _ArrayLike, sigma: _ArrayLike, num_pre: int, mbar: float,
                      l_vec: _ArrayLike | None = None, alpha: float = 0.05) -> tuple[float, float]:
     r"""Conservative confidence interval for :math:`l'\tau_{post}` under :math:`\Delta^{RM}(\bar M)`.
@@ -494,27 +562,34 @@ def projection_ci_rm(betahat: _ArrayLike, sigma: _ArrayLike, num_pre: int, mbar:
 # sensitivity table and breakdown value
 # --------------------------------------------------------------------------------------------
 
-_METHODS = {"SD": "FLCI", "RM": "projection"}
+_METHODS = {"SD": ("FLCI",), "RM": ("bonferroni", "projection")}
 
 
-def _interval(b: np.ndarray, S: np.ndarray, npre: int, m: float, restriction: str,
+def _interval(b: np.ndarray, S: np.ndarray, npre: int, m: float, method: str,
               lv: np.ndarray, alpha: float) -> tuple[float, float]:
-    if restriction == "SD":
+    if method == "FLCI":
         r = flci_sd(b, S, npre, m, lv, alpha)
         return r.lb, r.ub
+    if method == "bonferroni":
+        return bonferroni_ci_rm(b, S, npre, m, lv, alpha)
     return projection_ci_rm(b, S, npre, m, lv, alpha)
 
 
-def _check_restriction(restriction: str, where: str) -> str:
+def _check_method(restriction: str, method: str | None, where: str) -> str:
     if restriction not in _METHODS:
         raise ValueError(f"{where}: `restriction` must be 'SD' (smoothness) or 'RM' (relative "
                          f"magnitudes), got {restriction!r}")
-    return restriction
+    if method is None:
+        return _METHODS[restriction][0]
+    if method not in _METHODS[restriction]:
+        raise ValueError(f"{where}: `method` for restriction {restriction!r} must be one of "
+                         f"{_METHODS[restriction]}, got {method!r}")
+    return method
 
 
 def sensitivity(betahat: _ArrayLike, sigma: _ArrayLike, num_pre: int, ms: _ArrayLike, *,
-                restriction: str = "SD", l_vec: _ArrayLike | None = None,
-                alpha: float = 0.05) -> pd.DataFrame:
+                restriction: str = "SD", method: str | None = None,
+                l_vec: _ArrayLike | None = None, alpha: float = 0.05) -> pd.DataFrame:
     r"""Robust confidence intervals over a grid of bounds, with the original interval first.
 
     Parameters
@@ -524,12 +599,14 @@ def sensitivity(betahat: _ArrayLike, sigma: _ArrayLike, num_pre: int, ms: _Array
     ms : array_like
         Values of :math:`M` (``restriction="SD"``) or :math:`\bar M` (``"RM"``), each >= 0.
     restriction : {"SD", "RM"}, default "SD"
-        Smoothness (FLCI) or relative magnitudes (projection interval).
+        Smoothness or relative magnitudes.
+    method : str, optional
+        ``"FLCI"`` for ``SD``; ``"bonferroni"`` (default) or ``"projection"`` for ``RM``.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``M``, ``lb``, ``ub``, ``method`` (``original``, ``FLCI`` or ``projection``) and
+        Columns ``M``, ``lb``, ``ub``, ``method`` (``original`` or the method) and
         ``excludes_zero``; the first row is the usual interval for :math:`l'\hat\beta_{post}`
         (``M`` NaN).
 
@@ -542,42 +619,46 @@ def sensitivity(betahat: _ArrayLike, sigma: _ArrayLike, num_pre: int, ms: _Array
     --------
     >>> t = sensitivity([0.1, 0.5], np.eye(2) * 0.01, 1, [0.0, 3.0], restriction="RM")
     >>> t["method"].tolist(), t["excludes_zero"].tolist()
-    (['original', 'projection', 'projection'], [True, True, False])
+    (['original', 'bonferroni', 'bonferroni'], [True, True, False])
     """
     where = "sensitivity"
     b, npre, npost = _check_beta(betahat, num_pre, where)
     S = _check_sigma(sigma, b.size, where)
     lv = _check_l(l_vec, npost, where)
     alpha = _check_alpha(alpha, where)
-    restriction = _check_restriction(restriction, where)
+    method = _check_method(restriction, method, where)
     grid = [_check_m(m, "ms", where) for m in np.atleast_1d(np.asarray(ms, dtype=float))]
     est = float(lv @ b[npre:])
     se = float(np.sqrt(lv @ S[npre:, npre:] @ lv))
     z = float(stats.norm.ppf(1 - alpha / 2))
     rows = [{"M": np.nan, "lb": est - z * se, "ub": est + z * se, "method": "original"}]
     for m in grid:
-        lo, hi = _interval(b, S, npre, m, restriction, lv, alpha)
-        rows.append({"M": m, "lb": lo, "ub": hi, "method": _METHODS[restriction]})
+        lo, hi = _interval(b, S, npre, m, method, lv, alpha)
+        rows.append({"M": m, "lb": lo, "ub": hi, "method": method})
     out = pd.DataFrame(rows)
     out["excludes_zero"] = (out["lb"] > 0) | (out["ub"] < 0)
     return out
 
 
 def breakdown_value(betahat: _ArrayLike, sigma: _ArrayLike, num_pre: int, *,
-                    restriction: str = "RM", l_vec: _ArrayLike | None = None,
-                    alpha: float = 0.05, tol: float = 1e-4) -> float:
+                    restriction: str = "RM", method: str | None = None,
+                    l_vec: _ArrayLike | None = None, alpha: float = 0.05,
+                    tol: float = 1e-4) -> float:
     r"""Largest bound :math:`M` (or :math:`\bar M`) at which the robust interval excludes zero.
 
-    Found by bisection, assuming the interval widens as the bound grows (it does for the
-    projection interval; for the FLCI the half-length grows with :math:`M`). Returns ``0.0`` when
-    the interval at bound zero already contains zero.
+    Found by doubling and bisection, assuming that once the interval contains zero it does so for
+    every larger bound (true for the intervals for :math:`\Delta^{RM}`, which only widen; the
+    FLCI's half-length grows with :math:`M` but its centre may move). Returns ``0.0`` when the
+    interval at bound zero already contains zero.
 
     Parameters
     ----------
     betahat, sigma, num_pre, l_vec, alpha
         As in :func:`flci_sd`.
     restriction : {"RM", "SD"}, default "RM"
-        Relative magnitudes (projection interval) or smoothness (FLCI).
+        Relative magnitudes or smoothness.
+    method : str, optional
+        As in :func:`sensitivity`.
     tol : float, default 1e-4
         Absolute tolerance of the bisection.
 
@@ -593,7 +674,7 @@ def breakdown_value(betahat: _ArrayLike, sigma: _ArrayLike, num_pre: int, *,
     Examples
     --------
     >>> S = np.eye(3) * 0.0004
-    >>> bd = breakdown_value([-0.02, -0.01, 0.2], S, 2, restriction="RM")
+    >>> bd = breakdown_value([-0.02, -0.01, 0.2], S, 2, restriction="RM", method="projection")
     >>> lo, _ = projection_ci_rm([-0.02, -0.01, 0.2], S, 2, bd)
     >>> bool(abs(lo) < 1e-3), round(bd, 1)
     (True, 2.1)
@@ -603,12 +684,12 @@ def breakdown_value(betahat: _ArrayLike, sigma: _ArrayLike, num_pre: int, *,
     S = _check_sigma(sigma, b.size, where)
     lv = _check_l(l_vec, npost, where)
     alpha = _check_alpha(alpha, where)
-    restriction = _check_restriction(restriction, where)
+    method = _check_method(restriction, method, where)
     if not (isinstance(tol, int | float) and tol > 0):
         raise ValueError(f"{where}: `tol` must be positive, got {tol!r}")
 
     def significant(m: float) -> bool:
-        lo, hi = _interval(b, S, npre, m, restriction, lv, alpha)
+        lo, hi = _interval(b, S, npre, m, method, lv, alpha)
         return lo > 0 or hi < 0
 
     if not significant(0.0):
