@@ -138,6 +138,17 @@ def test_sd_basis_reconstructs_any_path() -> None:
 # ------------------------------------------------------------------------------ intervals
 
 
+@pytest.mark.parametrize("m", [0.0, 0.05])
+def test_flci_ignores_a_linear_trend(m: float) -> None:
+    # adding c * t to every coefficient (a linear difference in trends) leaves the estimate unchanged
+    t = np.array([-4, -3, -2, -1, 1, 2, 3, 4], float)
+    for lv in ([1, 0, 0, 0], [0.25] * 4):
+        r0 = flci_sd(BC_BETA, BC_SIGMA, 4, m, lv)
+        r1 = flci_sd(BC_BETA + 0.37 * t, BC_SIGMA, 4, m, lv)
+        assert r1.estimate == pytest.approx(r0.estimate, abs=1e-10)
+        assert r1.half_length == pytest.approx(r0.half_length, rel=1e-8)
+
+
 def test_flci_tends_to_the_identified_set_as_the_variance_vanishes() -> None:
     b = np.array([-0.03, -0.02, -0.01, 0.2, 0.25])  # linear pre-trend: consistent with every M
     for m in (0.0, 0.01, 0.05):

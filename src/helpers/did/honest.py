@@ -409,10 +409,12 @@ def flci_sd(betahat: _ArrayLike, sigma: _ArrayLike, num_pre: int, m: float,
             z0 = np.concatenate([w0, np.abs(c0 + G_pre.T @ w0) + 1e-9])
             res = optimize.minimize(half, z0, method="SLSQP", constraints=cons,
                                     options={"ftol": 1e-12, "maxiter": 500})
-            z = res.x if res.success else z0
+            z = res.x if res.success else z0  # any w meeting the equality gives a valid interval
             if best is None or half(z) < half(best):
                 best = z
         w = best[:npre]
+    # meet the equality exactly: otherwise a linear trend of any slope would bias the estimator
+    w = w + a * (rhs - a @ w) / (a @ a)
     s = sd(w) * scale
     max_bias = m * float(np.abs(c0 + G_pre.T @ w).sum())
     h = s * _cv_folded(max_bias / s if s > 0 else 0.0, alpha)
