@@ -10,14 +10,17 @@ Public interface (each name lives in its own submodule and is imported on first 
 ``psm_did``            propensity-score matching, balance table and DiD on the matched sample
 ``staggered_did``      TWFE, Callaway-Sant'Anna, Sun-Abraham and imputation side by side
 ``bacon_decomposition``  Goodman-Bacon 2x2 comparisons and weights
+``flci_sd``            Rambachan-Roth optimal fixed-length CI under smoothness (Delta-SD)
+``bonferroni_ci_rm``   conservative CI under relative magnitudes (also ``projection_ci_rm``)
+``identified_set_sd``  identified sets of a post-period effect (also ``identified_set_rm``)
+``sensitivity``        robust intervals over a grid of M; ``breakdown_value`` the largest M
 =====================  ==========================================================
 
-Not included: Rambachan-Roth "honest DiD" sensitivity bounds. No maintained Python package
-reproduces R ``HonestDiD`` here: ``diff-diff`` 3.13 matches R's smoothness bounds (Delta-SD) to about
-1e-3 but its relative-magnitude bounds (Delta-RM) use a conservative interval instead of R's
-conditional test (off by up to 0.012 at M-bar = 1, and its own source calls the proper method
-"disabled pending calibration"); ``honestdid`` 0.1.1 needs torch and cvxpy. A helper will be added
-once it can be tested against R's published numbers.
+Honest DiD (:mod:`helpers.did.honest`): no maintained Python package reproduces R ``HonestDiD``
+here (``diff-diff`` 3.13's relative-magnitude bounds use a conservative interval instead of R's
+conditional test; ``honestdid`` 0.1.1 needs torch and cvxpy), so the identified sets, the FLCI
+(checked against R's numbers on the Benzarti-Carloni example) and two conservative intervals for
+Delta-RM (Bonferroni, projection) are implemented here; R's conditional/hybrid tests are not.
 """
 
 from __future__ import annotations
@@ -37,6 +40,14 @@ _EXPORTS: dict[str, str] = {
     "StaggeredResult": "staggered",
     "bacon_decomposition": "bacon",
     "plot_bacon": "bacon",
+    "FLCIResult": "honest",
+    "flci_sd": "honest",
+    "projection_ci_rm": "honest",
+    "bonferroni_ci_rm": "honest",
+    "identified_set_sd": "honest",
+    "identified_set_rm": "honest",
+    "sensitivity": "honest",
+    "breakdown_value": "honest",
 }
 
 __all__ = sorted(_EXPORTS)
