@@ -456,3 +456,49 @@ def test_prepared_design_fits_chunks_like_one_block_and_checks_missing_rows() ->
         design.fit(bad)
     with pytest.raises(ValueError, match="no outcome column"):
         prepare_many(df, "Y ~ x | f", vcov="iid")
+
+
+def test_diagnose_statistic_hand_computed() -> None:
+    """A statistic without SE: sign and size shares, spread and bias against hand-computed values."""
+    from helpers.design import diagnose_statistic
+
+    vals = pd.DataFrame({
+        "replication": np.tile(np.arange(5), 2),
+        "term": np.repeat(["lo", "up"], 5),
+        "estimate": [0.09, 0.11, 0.06, 0.10, -0.01, 2.0, 2.5, 3.1, 1.4, 2.2],
+    })
+    pub = {"lo": {"coef": 0.1}, "up": {"sign": "+"}}  # up: direction only
+    d = diagnose_statistic(vals, pub, estimand={"lo": 0.08}).set_index("term")
+    lo, up = d.loc["lo"], d.loc["up"]
+    # lo: tolerance 0.025 -> 0.09, 0.11, 0.10 within; sign + in 4 of 5
+    assert lo["R"] == 5 and lo["p_size"] == pytest.approx(0.6) and lo["p_sign"] == pytest.approx(0.8)
+    assert lo["p_size_mcse"] == pytest.approx(np.sqrt(0.6 * 0.4 / 5))
+    assert lo["p_agree"] == pytest.approx(0.6)  # the within-tolerance replications are all positive
+    b = np.array([0.09, 0.11, 0.06, 0.10, -0.01])
+    assert lo["mean_estimate"] == pytest.approx(b.mean())
+    assert lo["bias"] == pytest.approx(b.mean() - 0.08)
+    assert lo["sd_estimate"] == pytest.approx(b.std(ddof=1))
+    assert lo["rmse"] == pytest.approx(np.sqrt(np.mean((b - 0.08) ** 2)))
+    assert np.isnan(lo["p_stars"])
+    assert up["p_sign"] == 1.0 and np.isnan(up["p_size"]) and np.isnan(up["bias"])
+    assert up["p_agree"] == 1.0
+
+
+def test_diagnose_statistic_feeds_compare_table_and_refuses_stars() -> None:
+    from helpers.design import diagnose_statistic
+
+    vals = pd.DataFrame({"term": "x", "estimate": [1.0, 1.3, 2.0, 0.95]})
+    d = diagnose_statistic(vals, {"x": {"coef": 1.0}})
+    pub = pd.DataFrame({"table": ["t"], "column": ["c"], "term": ["x"], "coef": [1.0], "se": [None],
+                        "stars": [None], "sign": ["+"]})
+    row = compare_table(pub, {"x": (1.1, np.nan, np.nan)}, design=d).iloc[0]
+    assert row["R"] == 4 and row["p_size"] == pytest.approx(0.5)  # 1.0 and 0.95 within 0.25 and row["p_sign"] == 1.0
+    assert row["p_stars"] is None or np.isnan(row["p_stars"])
+    with pytest.raises(ValueError, match="carry stars"):
+        diagnose_statistic(vals, {"x": {"coef": 1.0, "se": 0.1, "stars": "**"}})
+    with pytest.raises(ValueError, match="not in values"):
+        diagnose_statistic(vals, {"w": {"coef": 1.0}})
+    with pytest.raises(ValueError, match="not finite"):
+        diagnose_statistic(vals.assign(estimate=np.nan), {"x": {"coef": 1.0}})
+    with pytest.raises(ValueError, match="lacks column"):
+        diagnose_statistic(vals.drop(columns="estimate"), {"x": {"coef": 1.0}})

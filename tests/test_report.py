@@ -253,3 +253,18 @@ def test_twin_as_a_dataframe_with_coef_se_pvalue_columns(published: pd.DataFrame
     a = compare_table(published, twin, table="table3", column="col1")
     b = compare_table(published, as_dict, table="table3", column="col1")
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_style_compare_table_probabilities_columns() -> None:
+    """Descriptive and direction-only rows show the design probabilities they have."""
+    pub = pd.DataFrame({"table": ["t", "t"], "column": ["c", "c"], "term": ["lo", "dir"],
+                        "coef": [0.1, None], "se": [None, None], "stars": [None, None],
+                        "sign": ["+", "+"]})
+    ct = compare_table(pub, {"lo": (0.09, np.nan, np.nan), "dir": (0.5, 0.1, 0.01)})
+    ct = ct.assign(p_sign=[0.98, 1.0], p_stars=[np.nan, np.nan], p_size=[0.424, np.nan])
+    assert "P(sign)" not in style_compare_table(ct).data  # default: no stars, no probabilities
+    shown = style_compare_table(ct, probabilities=("sign", "size")).data.set_index("Term")
+    assert shown.loc["lo", "P(sign)"] == "98%" and shown.loc["lo", "P(size)"] == "42%"
+    assert shown.loc["dir", "P(size)"] == ""
+    with pytest.raises(ValueError, match="probabilities"):
+        style_compare_table(ct, probabilities=("power",))

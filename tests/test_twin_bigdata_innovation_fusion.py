@@ -90,6 +90,26 @@ def test_estimand_is_the_spec_on_the_noise_free_outcome(twin: Twin) -> None:
         assert abs(twin.truth["rows"][f"table4/{m}/Bigdata"]["estimand"] - g) < 0.15 * g, m
 
 
+def test_iv_estimands_are_the_mean_of_2sls_over_redraws(twin: Twin) -> None:
+    # known answer: with the design (Bigdata, instruments, controls) fixed, 2SLS is linear in FI, so
+    # its mean over redraws of the outcome shocks is the 2SLS on the noise-free FI (the estimand)
+    p = twin.panel.copy()
+    for c in B.CONTROLS:
+        p[f"{c}2"] = p[c] ** 2
+    net_lag = p.groupby("year")["netizens_national"].first().shift(1)
+    p["net_lag"] = p["year"].map(net_lag) / 1e8
+    keep = p["net_lag"].notna().to_numpy()
+    ivd = p[keep].reset_index(drop=True)
+    draws = twin.redraw(30, seed=7)["FI"][keep]
+    for key, inst in (("iv_relief", "relief"), ("iv_phones", "phones1984")):
+        d = ivd.assign(Z=ivd[inst] * ivd["net_lag"])
+        b = np.array([pf.feols(f"FI ~ {B._X2} | city_id + year | Bigdata ~ Z", d.assign(FI=draws[:, r]))
+                      .coef()["Bigdata"] for r in range(draws.shape[1])])
+        est = twin.truth["rows"][f"robustness/{key}/Bigdata"]["estimand"]
+        assert abs(b.mean() - est) < 4 * b.std(ddof=1) / np.sqrt(len(b)), key
+    assert twin.truth["rows"]["robustness/predetermined/Bigdata"]["estimand"] > 0
+
+
 def test_noise_free_mediators_are_the_mean_of_redraws(twin: Twin) -> None:
     draws = twin.redraw(400, seed=99)
     free = B._noise_free(twin.panel, twin.meta["design"])

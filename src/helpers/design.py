@@ -15,6 +15,8 @@ the design reproduces the published result, in the spirit of DeclareDesign's dia
 * :func:`diagnose` -- per term: bias, SD, RMSE, mean SE, power, coverage, type-S rate and
   exaggeration ratio (Gelman and Carlin 2014), and the probabilities that a replication agrees
   with the published sign, stars and magnitude, each with its Monte Carlo standard error.
+* :func:`diagnose_statistic` -- the same for a statistic without a standard error (a minimum,
+  a growth rate of means): its spread and the probabilities of the published sign and size.
 
 Typical use, with a twin that redraws its outcome and the paper's published rows::
 
@@ -45,7 +47,8 @@ from scipy import stats
 
 from helpers.report import _published_row, agreement_flags
 
-__all__ = ["ManyDesign", "agreement", "diagnose", "fit_many", "prepare_many", "refit_many"]
+__all__ = ["ManyDesign", "agreement", "diagnose", "diagnose_statistic", "fit_many", "prepare_many",
+           "refit_many"]
 
 _CHUNK_CELLS = 2_000_000
 """Outcome columns are processed in chunks of about this many cells (n x columns)."""
@@ -1062,5 +1065,115 @@ def diagnose(
                     row[name], row[f"{name}_mcse"] = np.nan, np.nan
                 else:
                     row[name], row[f"{name}_mcse"] = _share(vals.to_numpy(dtype=bool))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def diagnose_statistic(
+    values: pd.DataFrame,
+    published: Mapping[str, Mapping[str, Any]] | pd.DataFrame,
+    *,
+    estimand: Mapping[Any, float] | None = None,
+    key: str | Sequence[str] = ("term",),
+) -> pd.DataFrame:
+    r"""Diagnosands of a statistic without a standard error (descriptive rows) over replications.
+
+    A minimum, a maximum or a growth rate of means has no SE and no p-value, so there is no
+    power, coverage or star class; what the redraws do give is the spread of the statistic and
+    how often it reproduces the published sign and size. The verdicts are those of
+    :func:`helpers.report.agreement_flags` (size: :math:`|b - b_{pub}| \le 0.25|b_{pub}|`
+    when no SE is published), with Monte Carlo SEs as in :func:`diagnose`.
+
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        One row per replication and group: the ``key`` columns and ``estimate`` (the statistic
+        computed on that replication), usually also ``replication``.
+    published : mapping or DataFrame
+        The published rows, as for :func:`agreement`. Rows with published stars are refused (a
+        statistic without a p-value cannot be checked against them; use :func:`diagnose`).
+    estimand : mapping, optional
+        True value per group; adds ``bias`` and ``rmse`` (NaN for groups without one).
+    key : str or sequence of str, default ("term",)
+        Columns defining a group.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per published group: ``R``, ``estimand``, ``mean_estimate``, ``sd_estimate``,
+        ``bias``, ``rmse``, ``p_sign``, ``p_stars`` (always NaN), ``p_size`` (NaN for a
+        direction-only row) and ``p_agree``, each but ``R`` and ``estimand`` followed by
+        ``<name>_mcse``.
+
+    Raises
+    ------
+    ValueError
+        If ``values`` lacks columns or holds a non-finite estimate, ``published`` is malformed,
+        names a group absent from ``values`` or publishes stars.
+
+    Examples
+    --------
+    >>> vals = pd.DataFrame({"term": "FI_min", "estimate": [0.09, 0.11, 0.06, 0.10]})
+    >>> d = diagnose_statistic(vals, {"FI_min": {"coef": 0.1024}}).iloc[0]
+    >>> int(d.R), float(d.p_sign), float(d.p_size), round(float(d.p_size_mcse), 4)
+    (4, 1.0, 0.75, 0.2165)
+    """
+    keys = _key_list(key)
+    if not isinstance(values, pd.DataFrame):
+        raise ValueError("diagnose_statistic: values must be a DataFrame (key columns, estimate)")
+    missing = [c for c in (*keys, "estimate") if c not in values.columns]
+    if missing:
+        raise ValueError(f"diagnose_statistic: values lacks column(s) {missing}")
+    est = values["estimate"].to_numpy(dtype=float)
+    if not np.isfinite(est).all():
+        raise ValueError(
+            f"diagnose_statistic: {int((~np.isfinite(est)).sum())} estimate(s) are not finite"
+        )
+    pub = _published_table(published, keys, "diagnose_statistic")
+    starred = [g for g, s in pub["stars"].items() if s is not None and not pd.isna(s)]
+    if starred:
+        raise ValueError(
+            f"diagnose_statistic: published row(s) {starred} carry stars, which need a p-value; "
+            "use diagnose() with estimates, SEs and p-values"
+        )
+    groups = _groups(values, keys)
+    absent = [g for g in pub.index if g not in groups]
+    if absent:
+        raise ValueError(
+            f"diagnose_statistic: published group(s) {absent} are not in values; available "
+            f"{sorted(map(str, groups))[:10]}"
+        )
+    truth = dict(estimand or {})
+    rows = []
+    for g, prow in pub.iterrows():
+        b = groups[g]["estimate"].to_numpy(dtype=float)
+        R = len(b)
+        p = {c: None if v is None or pd.isna(v) else v for c, v in prow.items()}
+        fl = agreement_flags(b, np.full(R, np.nan), coef=p["coef"], se=p["se"], stars=None,
+                             sign=p["sign"])
+        sd = float(np.std(b, ddof=1)) if R > 1 else np.nan
+        th = float(truth[g]) if g in truth and truth[g] is not None else np.nan
+        err2 = (b - th) ** 2
+        mse = float(np.mean(err2))
+        rmse = float(np.sqrt(mse))
+        mse_mcse = float(np.sqrt(np.sum((err2 - mse) ** 2) / (R * (R - 1)))) if R > 1 else np.nan
+        row: dict[str, Any] = dict(zip(keys, g if len(keys) > 1 else (g,), strict=True))
+        row.update({
+            "R": R, "estimand": th,
+            "mean_estimate": float(np.mean(b)), "mean_estimate_mcse": sd / np.sqrt(R),
+            "sd_estimate": sd,
+            "sd_estimate_mcse": sd / np.sqrt(2 * (R - 1)) if R > 1 else np.nan,
+            "bias": float(np.mean(b)) - th, "bias_mcse": sd / np.sqrt(R),
+            "rmse": rmse, "rmse_mcse": mse_mcse / (2 * rmse) if rmse > 0 else np.nan,
+            "p_stars": np.nan, "p_stars_mcse": np.nan,
+        })
+        checks = [fl["sign_agrees"]] + ([] if fl["within_tolerance"] is None
+                                         else [fl["within_tolerance"]])
+        row["p_sign"], row["p_sign_mcse"] = _share(fl["sign_agrees"])
+        if fl["within_tolerance"] is None:
+            row["p_size"], row["p_size_mcse"] = np.nan, np.nan
+        else:
+            row["p_size"], row["p_size_mcse"] = _share(fl["within_tolerance"])
+        row["p_agree"], row["p_agree_mcse"] = _share(np.logical_and.reduce(checks))
         rows.append(row)
     return pd.DataFrame(rows)

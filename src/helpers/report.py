@@ -581,7 +581,11 @@ def _row_digits(*values: Any) -> int:
 
 
 def style_compare_table(
-    df: pd.DataFrame, *, caption: str | None = None, digits: int | Literal["auto"] = 4
+    df: pd.DataFrame,
+    *,
+    caption: str | None = None,
+    digits: int | Literal["auto"] = 4,
+    probabilities: Sequence[str] | None = None,
 ) -> pd.io.formats.style.Styler:
     """Render :func:`compare_table` output as HTML that reads in light and dark themes.
 
@@ -600,6 +604,10 @@ def style_compare_table(
         that the larger of the published and twin coefficients shows three significant digits
         (between 3 and 6 decimals): a table that mixes coefficients of 0.3 and 0.00001 stays
         narrow and keeps both readable.
+    probabilities : sequence of {"sign", "stars", "size"}, optional
+        Which design-analysis probabilities to show (columns ``P(sign)``, ``P(stars)``,
+        ``P(size)``). Default: sign and stars when some row has ``p_stars``, else none. Tables
+        of direction-only rows pass ``("sign",)``, descriptive tables ``("sign", "size")``.
 
     Returns
     -------
@@ -626,6 +634,9 @@ def style_compare_table(
     >>> both = compare_table(pd.concat([pub, pub2]), {"x": (0.1, 0.02), "z": (1.2e-5, 3e-6)})
     >>> list(style_compare_table(both, digits="auto").data["Published"])
     ['0.100*** (0.020)', '0.000010*** (0.000002)']
+    >>> rows = compare_table(pub, {"x": (0.1, 0.02)}).assign(p_sign=0.97, p_size=0.4)
+    >>> list(style_compare_table(rows, probabilities=("sign", "size")).data.columns[-3:])
+    ['P(sign)', 'P(size)', 'Verdict']
     """
     need = {"term", "published_coef", "published_stars", "twin_coef", "twin_stars", "verdict"}
     if not need <= set(df.columns):
@@ -681,9 +692,15 @@ def style_compare_table(
         f"{tick(a)} {tick(b)} {tick(c)}" for a, b, c in zip(
             df["sign_agrees"], df["stars_agree"], df["within_tolerance"], strict=True)
     ]
-    if "p_stars" in df and df["p_stars"].notna().any():
-        cols["P(sign)"] = [prob(x) for x in df["p_sign"]]
-        cols["P(stars)"] = [prob(x) for x in df["p_stars"]]
+    if probabilities is None:
+        probabilities = ("sign", "stars") if "p_stars" in df and df["p_stars"].notna().any() else ()
+    unknown = [p for p in probabilities if p not in ("sign", "stars", "size")]
+    if unknown:
+        raise ValueError(f"style_compare_table: probabilities must be among 'sign', 'stars', "
+                         f"'size'; got {unknown}")
+    for p in probabilities:
+        vals = df[f"p_{p}"] if f"p_{p}" in df else [None] * len(df)
+        cols[f"P({p})"] = [prob(x) for x in vals]
     cols["Verdict"] = list(df["verdict"])
     show = pd.DataFrame(cols)
     # published and twin N and R2 as footer rows, when the table is one column of one table
