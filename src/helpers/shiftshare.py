@@ -47,7 +47,7 @@ import pandas as pd
 __all__ = ["ShockIV", "effective_shocks", "exposure", "rotemberg_weights", "shock_iv", "shock_level"]
 
 
-def _shares(shares: Any, where: str) -> pd.DataFrame:
+def _shares(shares: Any, where: str) -> np.ndarray:
     if not isinstance(shares, pd.DataFrame):
         raise ValueError(f"{where}: shares must be a DataFrame (regions x shocks), got "
                          f"{type(shares).__name__}")
@@ -66,7 +66,7 @@ def _shares(shares: Any, where: str) -> pd.DataFrame:
     if (vals < 0).any():
         bad = shares.columns[(vals < 0).any(axis=0)].tolist()
         raise ValueError(f"{where}: shares must be non-negative; negative values in shock columns {bad[:5]}")
-    return pd.DataFrame(vals, index=shares.index, columns=shares.columns)
+    return vals
 
 
 def _shocks(shocks: Any, columns: pd.Index, where: str) -> np.ndarray:
@@ -75,12 +75,14 @@ def _shocks(shocks: Any, columns: pd.Index, where: str) -> np.ndarray:
                          f"{type(shocks).__name__}")
     if shocks.index.has_duplicates:
         raise ValueError(f"{where}: shocks has repeated names {shocks.index[shocks.index.duplicated()].tolist()[:5]}")
-    missing, extra = columns.difference(shocks.index), shocks.index.difference(columns)
+    same = shocks.index.equals(columns)
+    missing, extra = (columns[:0], columns[:0]) if same else (columns.difference(shocks.index),
+                                                              shocks.index.difference(columns))
     if len(missing) or len(extra):
         raise ValueError(f"{where}: shocks do not align with the share columns: no shock for "
                          f"{missing.tolist()[:5]}, no share column for {extra.tolist()[:5]}")
     try:
-        g = shocks.reindex(columns).to_numpy(dtype=float)
+        g = (shocks if same else shocks.reindex(columns)).to_numpy(dtype=float)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{where}: shocks must be numeric ({err})") from None
     if not np.isfinite(g).all():
@@ -134,8 +136,8 @@ def exposure(shares: pd.DataFrame, shocks: pd.Series) -> pd.Series:
     [0.8, -0.4]
     """
     S = _shares(shares, "exposure")
-    g = _shocks(shocks, S.columns, "exposure")
-    return pd.Series(S.to_numpy() @ g, index=S.index, name="exposure")
+    g = _shocks(shocks, shares.columns, "exposure")
+    return pd.Series(S @ g, index=shares.index, name="exposure")
 
 
 def effective_shocks(weights: Any) -> float:
@@ -210,23 +212,24 @@ def shock_level(
     [[1.5, -0.667, -0.333], [1.5, 0.667, 0.333]]
     """
     S = _shares(shares, "shock_level")
-    zero = S.columns[S.to_numpy().sum(axis=0) == 0]
+    rows, shocks = shares.index, shares.columns
+    zero = shocks[S.sum(axis=0) == 0]
     if len(zero):
         raise ValueError(f"shock_level: shock(s) {zero.tolist()[:5]} have zero total share; drop them")
-    yv = _vector(y, S.index, "y", "shock_level")
-    xv = _vector(x, S.index, "x", "shock_level")
+    yv = _vector(y, rows, "y", "shock_level")
+    xv = _vector(x, rows, "x", "shock_level")
     n = len(S)
-    e = np.ones(n) if weights is None else _vector(weights, S.index, "weights", "shock_level")
+    e = np.ones(n) if weights is None else _vector(weights, rows, "weights", "shock_level")
     if (e <= 0).any():
         raise ValueError("shock_level: weights must be positive")
     W = np.ones((n, 1))
     if controls is not None:
         if isinstance(controls, pd.DataFrame | pd.Series):
-            missing = S.index.difference(controls.index)
+            missing = rows.difference(controls.index)
             if len(missing) or controls.index.has_duplicates:
                 raise ValueError(f"shock_level: controls are not indexed by the share rows (regions), "
                                  f"e.g. missing {missing.tolist()[:5]}")
-            controls = controls.reindex(S.index)
+            controls = controls.reindex(rows)
         try:
             C = np.asarray(controls, dtype=float)
         except (TypeError, ValueError) as err:
@@ -241,10 +244,10 @@ def shock_level(
     V = np.column_stack([yv, xv])
     coef = np.linalg.lstsq(sw * W, sw * V, rcond=None)[0]
     perp = V - W @ coef
-    eS = S.to_numpy() * e[:, None]
+    eS = S * e[:, None]
     s = eS.sum(axis=0)
     means = (eS.T @ perp) / s[:, None]
-    return pd.DataFrame({"s": s, "y": means[:, 0], "x": means[:, 1]}, index=S.columns).rename_axis("shock")
+    return pd.DataFrame({"s": s, "y": means[:, 0], "x": means[:, 1]}, index=shocks).rename_axis("shock")
 
 
 @dataclass(frozen=True)
@@ -292,7 +295,7 @@ def shock_iv(frame: pd.DataFrame, shocks: pd.Series, *, constant: bool = True) -
     if not isinstance(frame, pd.DataFrame) or not {"s", "y", "x"} <= set(frame.columns):
         raise ValueError("shock_iv: frame must be the output of shock_level (columns s, y, x)")
     g = _shocks(shocks, frame.index, "shock_iv")
-    s, yk, xk = (frame[c].to_numpy(dtype=float) for c in ("s", "y", "x"))
+    s, yk, xk = frame[["s", "y", "x"]].to_numpy(dtype=float).T
     p = 2 if constant else 1
     if len(s) <= p:
         raise ValueError(f"shock_iv: need more than {p} shocks, got {len(s)}")
