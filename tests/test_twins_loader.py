@@ -515,3 +515,53 @@ def test_gbk_text_past_the_first_mebibyte_is_still_detected(tmp_path: Path) -> N
     assert path.read_bytes()[: 1 << 20].isascii() and path.stat().st_size > 1 << 20
     df = load_panel(SLUG, path)
     assert df.attrs["read"]["encoding"] == "gb18030" and df.city_name.iloc[-1] == raw.city_name.iloc[-1]
+
+
+# ---------------------------------------------------------------------------------------------------
+# companion raw files
+# ---------------------------------------------------------------------------------------------------
+COMP_DIR = REPO_ROOT / "tests" / "fixtures" / "industry-finance-ai_companions"
+COMP_NAMES = ("texts", "firm_inputs", "financing", "city_digital", "cities")
+
+
+def test_companions_are_read_with_their_keys(tmp_path: Path) -> None:
+    from helpers.twins import load_companions
+
+    files = {n: tmp_path / f"{n}.csv" for n in COMP_NAMES}
+    for n, p in files.items():
+        shutil.copy2(COMP_DIR / f"{n}.csv", p)
+    before = {n: hashlib.sha256(p.read_bytes()).hexdigest() for n, p in files.items()}
+    raw = load_companions("industry-finance-ai", files)
+    assert set(raw) == set(COMP_NAMES)
+    panel = load_panel("industry-finance-ai", REPO_ROOT / "tests/fixtures/industry-finance-ai_sample.csv")
+    # one text per firm-year of the fixture, keyed like the panel (codes as text, years as int)
+    keys = raw["texts"][["firm_id", "year"]].sort_values(["firm_id", "year"]).reset_index(drop=True)
+    expect = panel[["firm_id", "year"]].sort_values(["firm_id", "year"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(keys.astype({"firm_id": str}), expect.astype({"firm_id": str}))
+    assert raw["cities"]["city_id"].str.fullmatch(r"\d{6}").all()
+    assert raw["city_digital"]["year"].dtype == np.int64
+    assert raw["texts"].attrs["companion"] == "texts"
+    assert {n: hashlib.sha256(p.read_bytes()).hexdigest() for n, p in files.items()} == before
+    assert load_companions("industry-finance-ai", None) == {} == load_companions("industry-finance-ai", {})
+
+
+def test_companion_problems_are_named_in_one_error(tmp_path: Path) -> None:
+    from helpers.twins import load_companions
+
+    fin = pd.read_csv(COMP_DIR / "financing.csv", dtype={"firm_id": str}).drop(columns=["ai_subsidies"])
+    fin.to_csv(tmp_path / "fin.csv", index=False)
+    cd = pd.read_csv(COMP_DIR / "city_digital.csv", dtype={"city_id": str})
+    pd.concat([cd, cd.head(2)]).to_csv(tmp_path / "cd.csv", index=False)
+    with pytest.raises(ValueError) as err:
+        load_companions("industry-finance-ai", {"financing": tmp_path / "fin.csv",
+                                                "city_digital": tmp_path / "cd.csv",
+                                                "texts": tmp_path / "nope.csv"})
+    msg = str(err.value)
+    assert "3 problem(s)" in msg
+    assert "financing (fin.csv): missing column(s) 'ai_subsidies'" in msg
+    assert "city_digital (cd.csv): 4 rows share their key (city_id + year" in msg
+    assert "texts: file not found" in msg
+    with pytest.raises(ValueError, match="no companion file 'text'; its companions: texts"):
+        load_companions("industry-finance-ai", {"text": tmp_path / "fin.csv"})
+    with pytest.raises(ValueError, match="must be a dict"):
+        load_companions("industry-finance-ai", [tmp_path / "fin.csv"])

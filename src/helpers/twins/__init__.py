@@ -5,6 +5,7 @@ Public interface
 ``load_twin(slug, scale="full", seed=None)``  build a paper's twin (:class:`Twin`); warns "simulated"
 ``load_panel(slug, path, rename=None)``       read and check a real-data file (CSV, .xlsx, .dta, .parquet) against
                                               ``data/<slug>/schema.yml``
+``load_companions(slug, files)``               read the reader's companion raw files (``companions`` in the schema)
 ``Twin``                                      the result: ``panel``, ``raw``, ``truth``, ``meta``, ``describe()``
 ``twin_banner(slug_or_twin)``                 the admonition each chapter shows (Markdown string;
                                               ``twin_banner(..., display=True)`` returns an IPython object)
@@ -40,7 +41,7 @@ import pandas as pd
 
 from helpers.paths import DATA_DIR, GENERATED_DIR, SLUGS, is_quick
 from helpers.twins.engine import Twin
-from helpers.twins.loader import load_panel
+from helpers.twins.loader import load_companions, load_panel
 
 __all__ = [
     "CACHE_DIR",
@@ -49,6 +50,7 @@ __all__ = [
     "Twin",
     "available_twins",
     "build_all",
+    "load_companions",
     "load_panel",
     "load_twin",
     "skip_note",

@@ -59,7 +59,8 @@ import yaml
 
 from helpers.paths import slug_dir
 
-__all__ = ["DTYPES", "check_panel", "load_panel", "read_calibration", "read_schema", "sniff_csv"]
+__all__ = ["DTYPES", "check_panel", "load_companions", "load_panel", "read_calibration", "read_schema",
+           "sniff_csv"]
 
 DTYPES = ("int", "float", "str", "category", "bool")
 READERS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".dta": "stata",
@@ -827,3 +828,132 @@ def load_panel(slug: str, path: str | Path, *, rename: Mapping[str, str] | None 
     return out
 
 
+
+
+def load_companions(slug: str, files: Mapping[str, str | Path] | None, *,
+                    na_values: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
+    """Read the reader's companion raw files (``companions`` in ``data/<slug>/schema.yml``).
+
+    A chapter rebuilds its indices (text measures, wedges, entropy indices) from raw tables. On the
+    twin they come with the twin (``twin.raw``); on real data the reader passes the files by name.
+    Each file is read like a panel (CSV with its encoding and delimiter detected, .xlsx, .dta,
+    Parquet), only read, never written. The companion's columns listed in the schema must be there;
+    ID columns with a ``width`` in the schema (stock and city codes) are read as text and padded as
+    in :func:`load_panel`; the companion's key columns (the schema's keys and ID columns among its
+    columns) must be complete and unique.
+
+    Parameters
+    ----------
+    slug : str
+        The paper; the companions are listed in ``data/<slug>/schema.yml``.
+    files : mapping of str to path, or None
+        Companion name -> file, e.g. ``{"texts": "mdna.parquet", "financing": "fin.csv"}``. ``None``
+        or an empty mapping: no companion files (returns ``{}``).
+    na_values : sequence of str, optional
+        Extra cell values to read as missing (CSV), as in :func:`load_panel`.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        One frame per given companion, with ``attrs["source"]`` (the path) and
+        ``attrs["companion"]`` (its name). Extra columns are kept.
+
+    Raises
+    ------
+    ValueError
+        ``files`` is not a mapping, names a companion the schema does not list, or a file is
+        missing, empty, unreadable, lacks columns the companion needs (named), or has missing,
+        malformed or duplicate keys. One error lists every problem.
+
+    Examples
+    --------
+    >>> load_companions("industry-finance-ai", None)
+    {}
+    >>> load_companions("industry-finance-ai", {"text": "mdna.csv"})
+    Traceback (most recent call last):
+    ...
+    ValueError: industry-finance-ai has no companion file 'text'; its companions: texts, firm_inputs, financing, city_digital, cities
+    """
+    if files is None:
+        return {}
+    if not isinstance(files, Mapping):
+        raise ValueError(f"companion files must be a dict of name -> path, e.g. {{'texts': 'mdna.csv'}}; "
+                         f"got {type(files).__name__}")
+    schema = read_schema(slug)
+    comps = schema["companions"]
+    cols = schema["columns"]
+    unknown = [n for n in files if n not in comps]
+    if unknown:
+        raise ValueError(f"{slug} has no companion file {', '.join(map(repr, unknown))}; its companions: "
+                         f"{', '.join(comps) or '(none)'}")
+    text_cols = {c for c, sp in cols.items() if sp["dtype"] in _TEXT_TYPES}
+    out: dict[str, pd.DataFrame] = {}
+    problems: list[str] = []
+    for name, path in files.items():
+        p = Path(path)
+        need = list(comps[name]["columns"])
+        if not p.is_file():
+            problems.append(f"{name}: file not found: {p}")
+            continue
+        kind = READERS.get(p.suffix.lower())
+        if kind is None:
+            problems.append(f"{name}: {p.name!r} is not a supported file type ({p.suffix or '(none)'}); "
+                            "save it as CSV, Parquet, Stata or Excel (.xlsx)")
+            continue
+        if p.stat().st_size == 0:
+            problems.append(f"{name}: {p.name!r} is empty (0 bytes)")
+            continue
+        try:
+            if kind == "csv":
+                df, _ = _read_csv(p, lambda c: c in text_cols, na_values)
+            elif kind == "excel":
+                df, _ = _read_excel(p, 0, lambda c: c in text_cols)
+            elif kind == "stata":
+                df, _ = _read_stata(p, lambda c: c in text_cols)
+            else:
+                df, _ = _read_parquet(p)
+        except ValueError as err:
+            problems.append(f"{name}: {err}")
+            continue
+        df, found = _prepare(df, {})
+        problems += [f"{name} ({p.name}): {f}" for f in found]
+        missing = [c for c in need if c not in df.columns]
+        if missing:
+            problems.append(f"{name} ({p.name}): missing column(s) {', '.join(map(repr, missing))}; the "
+                            f"companion needs {', '.join(need)} ({comps[name].get('description', '')})")
+            continue
+        if df.empty:
+            problems.append(f"{name} ({p.name}): no data rows")
+            continue
+        first_row = 2 if kind in ("csv", "excel") else 1
+        keys = [c for c in need if c in schema["keys"] or "width" in cols.get(c, {})]
+        notes: list[str] = []
+        for c in keys:
+            sp = cols[c]
+            if sp["dtype"] in _TEXT_TYPES:
+                df[c] = _check_id(c, sp, df[c], first_row, problems, notes)
+            else:
+                num, present, bad = _numeric(df[c])
+                if bad.any() or (present & (num != np.round(num))).any():
+                    problems.append(f"{name} ({p.name}): column {c!r} must hold whole numbers "
+                                    f"({_examples(df[c], bad | (present & (num != np.round(num))), first_row)})")
+                    continue
+                df[c] = num.astype("Int64")
+            gone = df[c].isna()
+            if gone.any():
+                problems.append(f"{name} ({p.name}): column {c!r} has {int(gone.sum())} missing cell(s) "
+                                f"({_row_list(gone, first_row)}); every row needs its key")
+        for note in notes:
+            warnings.warn(f"{name} ({p.name}): {note}", UserWarning, stacklevel=2)
+        if keys and not any(f"{name} ({p.name})" in q for q in problems):
+            dup = df.duplicated(keys, keep=False)
+            if dup.any():
+                problems.append(f"{name} ({p.name}): {int(dup.sum())} rows share their key "
+                                f"({' + '.join(keys)}; {_row_list(dup, first_row)}): keep one row per key")
+            df = df.astype({c: "int64" for c in keys if cols[c]["dtype"] == "int"})
+        df.attrs.update(source=str(p), companion=name)
+        out[name] = df
+    if problems:
+        raise ValueError(f"the companion files of {slug} have {len(problems)} problem(s):\n- "
+                         + "\n- ".join(problems))
+    return out
