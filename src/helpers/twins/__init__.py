@@ -237,14 +237,15 @@ def skip_note(section: str, needs: str, *, display: bool = True) -> Any:
     >>> print(skip_note("The entropy index", "the four city indicators", display=False))
     :::{admonition} Skipped on your data
     :class: warning
-    The entropy index needs the four city indicators, which your file does not hold; on the simulated twin it runs from the twin's raw inputs.
+    The entropy index needs the four city indicators, which your file does not hold: it is skipped here (the simulated twin has them, so the book's own build runs it).
     :::
     <BLANKLINE>
     """
     if not str(section).strip() or not str(needs).strip():
         raise ValueError("skip_note needs the section that is skipped and the input it needs")
     text = (f":::{{admonition}} {SKIP_TITLE}\n:class: warning\n{section} needs {needs}, which your "
-            "file does not hold; on the simulated twin it runs from the twin's raw inputs.\n:::\n")
+            "file does not hold: it is skipped here (the simulated twin has them, so the book's own "
+            "build runs it).\n:::\n")
     if display:
         from IPython.display import Markdown
 
