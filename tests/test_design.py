@@ -502,3 +502,98 @@ def test_diagnose_statistic_feeds_compare_table_and_refuses_stars() -> None:
         diagnose_statistic(vals.assign(estimate=np.nan), {"x": {"coef": 1.0}})
     with pytest.raises(ValueError, match="lacks column"):
         diagnose_statistic(vals.drop(columns="estimate"), {"x": {"coef": 1.0}})
+
+
+# --------------------------------------------------------------------------------------------
+# iv_many: 2SLS on many outcome columns
+# --------------------------------------------------------------------------------------------
+def make_iv_panel(seed: int = 0, R: int = R_SMALL, beta: float = 0.5) -> tuple[pd.DataFrame, np.ndarray]:
+    """Firm-year panel with an endogenous x (its first-stage error v enters the outcome) and two
+    instruments; the structural slope of x is ``beta``. Missing rows as in :func:`make_panel`."""
+    rng = np.random.default_rng(seed)
+    df, _ = make_panel(seed)
+    n = len(df)
+    df["z1"], df["z2"] = rng.normal(size=n), rng.normal(size=n)
+    v = rng.normal(size=(n, 1))
+    df["xe"] = 0.8 * df["z1"] + 0.4 * df["z2"] + 0.3 * df["x1"] + v[:, 0]
+    # every replication redraws the outcome shock, with the same endogenous part 0.8 v
+    Y = (2.0 + beta * df[["xe"]].to_numpy() + 0.2 * df[["x1"]].fillna(0).to_numpy() + 0.8 * v
+         + rng.normal(size=(n, R)))
+    Y[[5, 120], :] = np.nan
+    return df, Y
+
+
+IV_FORMULAS = ["Y ~ x1 | xe ~ z1", "Y ~ x1 | firm | xe ~ z1 + z2", "Y ~ x1 + x2 | firm+year | xe ~ z1"]
+
+
+@pytest.mark.parametrize("formula", IV_FORMULAS)
+@pytest.mark.parametrize("vcov", VCOVS, ids=["iid", "hetero", "CRV1"])
+def test_iv_many_equals_pyfixest_refit_loop(formula, vcov) -> None:
+    from helpers.design import iv_many
+
+    df, Y = make_iv_panel()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fast = iv_many(df, formula, Y, vcov=vcov)
+    slow = refit_loop(df, formula, Y, vcov, demeaner=CONVERGED)
+    assert fast[["replication", "term"]].equals(slow[["replication", "term"]])
+    for col in ("estimate", "se", "pvalue"):
+        np.testing.assert_allclose(fast[col], slow[col], rtol=1e-8, atol=0, err_msg=col)
+
+
+@pytest.mark.parametrize("vcov", VCOVS, ids=["iid", "hetero", "CRV1"])
+def test_iv_many_alternating_projection_fallback(monkeypatch, vcov) -> None:
+    """Many levels in the smaller fixed effects: explicit residuals after MAP demeaning, same answer."""
+    from helpers.design import iv_many
+
+    monkeypatch.setattr(design, "_MAX_DENSE_LEVELS", 0)
+    df, Y = make_iv_panel()
+    formula = "Y ~ x1 + x2 | firm+year+ind | xe ~ z1 + z2"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fast = iv_many(df, formula, Y, vcov=vcov)
+    slow = refit_loop(df, formula, Y, vcov, demeaner=CONVERGED)
+    for col in ("estimate", "se", "pvalue"):
+        np.testing.assert_allclose(fast[col], slow[col], rtol=1e-8, atol=0, err_msg=col)
+
+
+def test_iv_many_recovers_the_structural_slope_where_ols_does_not() -> None:
+    """Known answer: x is endogenous (corr with the error through v); over 400 outcome draws the 2SLS
+    mean lies within 4 MC SEs of the true 0.5 and its 95 % intervals cover it at 95 % (within 4 MC
+    SEs), while OLS on the same draws is biased upward by many SEs."""
+    from helpers.design import iv_many
+
+    R = 400
+    df, Y = make_iv_panel(seed=4, R=R, beta=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        iv = iv_many(df, "Y ~ x1 | firm+year | xe ~ z1 + z2", Y, vcov={"CRV1": "city"})
+        ols = fit_many(df, "Y ~ xe + x1 | firm+year", Y, vcov={"CRV1": "city"})
+    d_iv = diagnose(iv[iv["term"] == "xe"], {"xe": 0.5}).iloc[0]
+    d_ols = diagnose(ols[ols["term"] == "xe"], {"xe": 0.5}).iloc[0]
+    assert abs(d_iv["bias"]) < 4 * d_iv["mean_estimate_mcse"], d_iv["bias"]
+    assert abs(d_iv["coverage"] - 0.95) < 4 * np.sqrt(0.95 * 0.05 / R), d_iv["coverage"]
+    assert d_ols["bias"] > 10 * d_ols["mean_estimate_mcse"], d_ols["bias"]
+
+
+def test_iv_many_bad_input() -> None:
+    from helpers.design import iv_many, prepare_iv_many
+
+    df, Y = make_iv_panel()
+    with pytest.raises(ValueError, match="2SLS syntax"):
+        iv_many(df, "Y ~ x1 | firm", Y)
+    with pytest.raises(ValueError, match="rows but data has"):
+        iv_many(df, "Y ~ x1 | xe ~ z1", Y[:-1])
+    with pytest.raises(ValueError, match="no outcome column"):
+        prepare_iv_many(df, "Y ~ x1 | xe ~ z1")
+    with pytest.raises(ValueError, match="vcov must be"):
+        iv_many(df, "Y ~ x1 | xe ~ z1", Y, vcov="HC3")
+    with pytest.raises(ValueError, match="pyfixest could not fit"):
+        iv_many(df, "Y ~ x1 | xe ~ nosuchvar", Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pyfixest's "singletons dropped" note
+        design = prepare_iv_many(df.assign(Y=Y[:, 0]), "Y ~ x1 | firm | xe ~ z1", vcov={"CRV1": "city"})
+    bad = Y.copy()
+    bad[5, :] = 1.0
+    with pytest.raises(ValueError, match="missing in the same rows"):
+        design.fit(bad)

@@ -270,7 +270,7 @@ def test_redraws_average_to_the_expected_outcomes() -> None:
     t = A.build("quick", seed=5)
     ex = A.expected_outcomes(t)
     ys = t.redraw(400, seed=9)
-    for name in ("DVAR", "Profitability", "Innovation", "Gap"):
+    for name in ("DVAR", "DVAR_alt", "Profitability", "Innovation", "Gap"):
         y, e = ys[name], ex[name]
         ok = ~np.isnan(e)
         dev = y[ok].mean(axis=1) - e[ok]               # per row: mean of 400 draws minus expectation
@@ -284,10 +284,62 @@ def test_redraws_average_to_the_expected_outcomes() -> None:
 def test_estimand_rows_cover_every_spec_and_effects_are_the_own_robot_effect() -> None:
     t = A.build("quick", seed=5)
     rows = t.truth["rows"]
-    for spec in A.SPECS:
+    for spec in (*A.SPECS, *A.IV_SPECS):
         for term in spec.terms:
             assert f"{spec.key}/{term}" in rows
     base = rows["table1/col4/Robot"]
     # own effect: 0.3 of the composite slope, attenuated by the bounds; well below the estimand
     assert 0 < base["effect"] < 0.5 * base["estimand"]
     assert rows["table6/col2/Robot"]["effect"] == pytest.approx(0.0079)
+
+
+def test_dvar_alt_map_by_hand() -> None:
+    """The back-out's flows for one firm-year, computed by hand: X = 100, d = 0.5, no capital, no
+    intermediaries: b = 0.125, B = 50, F = 43.75, M^T = 168.75, pi = 0.6 (Xp = 60, Xo = 40), sales =
+    225 (D = 125), phi = 0.6, M^P = 26.25, M^o = 0.4 x 43.75 x 165 / 40 = 72.1875, so
+    DVAR_alt = 1 - (26.25 + 40 x 72.1875 / 165) / 100 = 0.5625."""
+    one = {k: np.array([v]) for k, v in {"X0": 100.0, "nfa": 0.0, "b_mult": 1.0, "pi_shift": 0.0, "zeta0": 0.0,
+                                         "mu_sales": 0.75, "sales_mult": 1.0, "phi_shift": 0.0, "mP": 0.0,
+                                         "mO": 0.0}.items()}
+    f = A._trade_flows(np.array([0.5]), one)
+    assert f["kee"][0] == pytest.approx(0.5625, abs=1e-12)
+    assert (f["Xp"][0], f["Xo"][0], f["M_T"][0]) == pytest.approx((60.0, 40.0, 168.75))
+
+
+def test_redrawn_dvar_alt_is_the_customs_map_of_the_redrawn_dvar(quick: Twin) -> None:
+    """DVAR_alt in redraw = the builder's map of the redrawn DVAR: at the realized DVAR the map gives the
+    panel's DVAR_alt, which helpers.trade.dvar rebuilds from the customs records (kee_tang_basic)."""
+    st = quick.meta["redraw_state"]
+    realized = A._trade_flows(quick.panel["DVAR"].to_numpy(), st["trade"])["kee"]
+    np.testing.assert_allclose(realized, quick.panel["DVAR_alt"].to_numpy(), rtol=0, atol=1e-12)
+    ys = A.redraw(quick, 3, seed=4, outcomes=["DVAR", "DVAR_alt"])
+    for r in range(3):
+        np.testing.assert_array_equal(ys["DVAR_alt"][:, r], A._trade_flows(ys["DVAR"][:, r], st["trade"])["kee"])
+    assert not np.allclose(ys["DVAR_alt"][:, 0], quick.panel["DVAR_alt"].to_numpy())
+    # nested and independent of which outcomes are asked for
+    np.testing.assert_array_equal(A.redraw(quick, 1, seed=4, start=2, outcomes=["DVAR_alt"])["DVAR_alt"][:, 0],
+                                  ys["DVAR_alt"][:, 2])
+    with pytest.raises(ValueError, match="unknown outcome"):
+        A.redraw(quick, 1, seed=4, outcomes=["DVARalt"])
+
+
+def test_iv_estimand_is_the_2sls_on_the_expected_dvar_and_redraws_center_on_it(quick: Twin) -> None:
+    """Table 2 col 5: the truth row is the 2SLS on E[DVAR]; 200 redraws of the 2SLS (iv_many) average to
+    it within 3.5 MC SEs and their firm-clustered intervals cover it at 95 % within 4 MC SEs."""
+    from helpers.design import diagnose, iv_many
+
+    (spec,) = A.IV_SPECS
+    data = spec.data(quick)
+    pos = quick.panel.index.get_indexer(data.index)
+    ex = A.expected_outcomes(quick)["DVAR"][pos]
+    est = quick.truth_for("table2", "col5")["estimand"]["Robot"]
+    fit = pf.feols(spec.formula, data.assign(DVAR=ex))
+    assert est == pytest.approx(float(fit.coef()["Robot"]), rel=1e-9)
+    R = 200
+    ys = quick.redraw(R, seed=21, outcomes=["DVAR"])["DVAR"][pos]
+    sims = iv_many(data, spec.formula, ys, vcov=spec.vcov)
+    d = diagnose(sims[sims["term"] == "Robot"], {"Robot": est}).iloc[0]
+    assert abs(d["bias"]) < 3.5 * d["mean_estimate_mcse"], d["bias"] / d["mean_estimate_mcse"]
+    assert abs(d["coverage"] - 0.95) < 4 * np.sqrt(0.95 * 0.05 / R), d["coverage"]
+    row = quick.truth["rows"]["table2/col5/Robot"]
+    assert 0 < row["effect"] < row["estimand"] and "IV" in row["why"]

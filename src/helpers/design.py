@@ -8,7 +8,10 @@ the design reproduces the published result, in the spirit of DeclareDesign's dia
 * :func:`fit_many` -- OLS with 0-3 fixed effects on all ``R`` outcome columns at once, equal to
   a ``pyfixest.feols`` refit loop (same sample, small-sample corrections and p-values) but built
   once: the fixed-effect projection is factored once and applied to the ``n x R`` block.
-* :func:`refit_many` -- the replication loop for estimators without a fast path (GMM, DML, IV,
+* :func:`iv_many` -- 2SLS (pyfixest's ``y ~ w | fe | x ~ z``) on all ``R`` outcome columns at
+  once: given the design the 2SLS coefficient is linear in the outcome, so one projection serves
+  every replication.
+* :func:`refit_many` -- the replication loop for estimators without a fast path (GMM, DML,
   Callaway-Sant'Anna, PSM), run through joblib on the available cores.
 * :func:`agreement` -- per replication and term, the verdicts of :mod:`helpers.report`
   (sign, star class, magnitude tolerance) against the published row.
@@ -47,7 +50,8 @@ from scipy import stats
 
 from helpers.report import _published_row, agreement_flags
 
-__all__ = ["ManyDesign", "agreement", "diagnose", "diagnose_statistic", "fit_many", "prepare_many",
+__all__ = ["ManyDesign", "agreement", "diagnose", "diagnose_statistic", "fit_many", "iv_many",
+           "prepare_iv_many", "prepare_many",
            "refit_many"]
 
 _CHUNK_CELLS = 2_000_000
@@ -225,16 +229,22 @@ def _fast_plan(
     proj: _FixedEffects | None,
     vtype: str,
     cl: np.ndarray | None,
+    Xs: np.ndarray | None = None,
 ) -> _FastPlan:
-    """Build the sparse operators of :func:`_fast_path` (they depend on the design only)."""
+    """Build the sparse operators of :func:`_fast_path` (they depend on the design only).
+
+    ``Xs`` is the matrix of the estimating equations (see :func:`_explicit`): ``Xt`` for OLS, the
+    first-stage fitted regressors for 2SLS. Score sums use ``Xs``, residuals ``Xt``.
+    """
     N, k = Xt.shape
+    Xs = Xt if Xs is None else Xs
     if vtype == "CRV1":
         G = int(cl.max()) + 1
         srow = _score_rows(k, G, cl)
     else:
         G = 1
         srow = np.repeat(np.arange(k), N)
-    mats = [sp.csr_matrix((Xt.T.ravel(), (srow, np.tile(rows, k))), shape=(k * G, ntot))]
+    mats = [sp.csr_matrix((Xs.T.ravel(), (srow, np.tile(rows, k))), shape=(k * G, ntot))]
     G1 = 0
     if proj is not None:
         G1 = proj.levels[0]
@@ -250,19 +260,19 @@ def _fast_plan(
     M = sp.vstack(mats, format="csr")
     C = BD1 = BDr = D = XX = None
     if vtype == "CRV1":
-        # C: per cluster X_g'X_g stacked (k*G x k)
+        # C: per cluster Xs_g'X_g stacked (k*G x k)
         C = np.zeros((k * G, k))
         for b in range(k):
             C[:, b] = np.bincount(
-                srow, weights=np.tile(Xt[:, b], k) * Xt.T.ravel(), minlength=k * G
+                srow, weights=np.tile(Xt[:, b], k) * Xs.T.ravel(), minlength=k * G
             )
         if proj is not None:
-            BD1 = sp.csr_matrix((Xt.T.ravel(), (srow, np.tile(proj.g1, k))), shape=(k * G, G1))
+            BD1 = sp.csr_matrix((Xs.T.ravel(), (srow, np.tile(proj.g1, k))), shape=(k * G, G1))
             if proj.mode == "schur":
                 n_fe_rest = len(proj.rest)
                 BDr = sp.csr_matrix(
                     (
-                        np.tile(Xt.T.ravel(), n_fe_rest),
+                        np.tile(Xs.T.ravel(), n_fe_rest),
                         (
                             np.tile(srow, n_fe_rest),
                             np.repeat(proj.rest_cols.reshape(n_fe_rest, N), k, axis=0).ravel(),
@@ -275,7 +285,7 @@ def _fast_plan(
             D = (proj.S1.T.tocsr() if proj.mode != "schur"
                  else sp.hstack([proj.S1.T, proj.Dr], format="csr"))
         if vtype == "hetero":
-            XX = np.einsum("ia,ib->iab", Xt, Xt).reshape(N, k * k)
+            XX = np.einsum("ia,ib->iab", Xs, Xs).reshape(N, k * k)
     return _FastPlan(N=N, k=k, G=G, G1=G1, M=M, C=C, BD1=BD1, BDr=BDr, D=D, XX=XX)
 
 
@@ -345,24 +355,31 @@ def _explicit(
     proj: _FixedEffects | None,
     vtype: str,
     cl: np.ndarray | None,
+    Xs: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients and variances (before the small-sample factor) from explicit residuals."""
+    r"""Coefficients and variances (before the small-sample factor) from explicit residuals.
+
+    ``Xs`` is the matrix of the estimating equations, :math:`\hat\beta = (X_s'\tilde X)^{-1}X_s'\tilde y`
+    with scores :math:`x_{s,i}u_i`: ``Xt`` itself for OLS, the first-stage fitted regressors
+    :math:`P_Z\tilde X` for 2SLS (``bread`` is then :math:`(X_s'\tilde X)^{-1}`).
+    """
     N, k = Xt.shape
     R = Yall.shape[1]
+    Xs = Xt if Xs is None else Xs
     if vtype == "CRV1":
         G = int(cl.max()) + 1
         B = sp.csr_matrix(
-            (Xt.T.ravel(), (_score_rows(k, G, cl), np.tile(np.arange(N), k))), shape=(k * G, N)
+            (Xs.T.ravel(), (_score_rows(k, G, cl), np.tile(np.arange(N), k))), shape=(k * G, N)
         )
     elif vtype == "hetero":
-        XX = np.einsum("ia,ib->iab", Xt, Xt).reshape(N, k * k)
+        XX = np.einsum("ia,ib->iab", Xs, Xs).reshape(N, k * k)
     beta = np.empty((k, R))
     var = np.empty((k, R))
     step = max(1, _CHUNK_CELLS // max(N, 1))
     for start in range(0, R, step):
         Y = Yall[rows, start : start + step]
         Yt = proj.apply(Y) if proj is not None else Y
-        b = bread @ (Xt.T @ Yt)
+        b = bread @ (Xs.T @ Yt)
         E = Yt - Xt @ b
         if vtype == "iid":
             v = np.diag(bread)[:, None] * (np.einsum("ir,ir->r", E, E) / (N - 1))[None, :]
@@ -502,6 +519,8 @@ class ManyDesign:
     ssc: float
     df_t: float
     plan: _FastPlan | None = None
+    Xs: np.ndarray | None = None
+    """2SLS only: the first-stage fitted regressors (:func:`prepare_iv_many`); None for OLS."""
 
     def fit(self, outcomes: Any, *, first_replication: int = 0) -> pd.DataFrame:
         """Estimates, SEs and p-values for every column of ``outcomes`` (n x R, aligned with data).
@@ -521,7 +540,7 @@ class ManyDesign:
         proj, cl = self.proj, self.cl
         if proj is None or proj.mode != "map":
             if self.plan is None:
-                self.plan = _fast_plan(self.n_data, self.rows, self.Xt, proj, self.vtype, cl)
+                self.plan = _fast_plan(self.n_data, self.rows, self.Xt, proj, self.vtype, cl, self.Xs)
             # bound the sums block (one row per cluster x coefficient and per fixed-effect level)
             n_sums = k * (int(cl.max()) + 1 if cl is not None else 1)
             n_sums += sum(proj.levels) if proj is not None else 0
@@ -532,7 +551,7 @@ class ManyDesign:
                 beta[:, sl], var[:, sl] = _fast_path(Yall[:, sl], self.rows, self.Xt, self.bread,
                                                      proj, self.vtype, self.plan)
         else:
-            beta, var = _explicit(Yall, self.rows, self.Xt, self.bread, proj, self.vtype, cl)
+            beta, var = _explicit(Yall, self.rows, self.Xt, self.bread, proj, self.vtype, cl, self.Xs)
         var *= self.ssc
         se = np.sqrt(var)
         tstat = beta / se
@@ -615,6 +634,173 @@ def prepare_many(data: pd.DataFrame, formula: str, *, vcov: str | Mapping[str, s
             "fit_many: the fast path disagrees with pyfixest on the prepared outcome; please report this"
         )
     return design
+
+
+def _parse_iv_formula(formula: str) -> str:
+    """The outcome name of ``"Y ~ w | fe | x ~ z"`` (or ``"Y ~ w | x ~ z"``); errors for other shapes."""
+    if not isinstance(formula, str):
+        raise ValueError(f"iv_many: formula must be a string, got {type(formula).__name__}")
+    parts = formula.split("|")
+    if len(parts) not in (2, 3) or parts[-1].count("~") != 1 or parts[0].count("~") != 1:
+        raise ValueError(
+            "iv_many: formula must be pyfixest's 2SLS syntax 'Y ~ w1 + w2 | fe1+fe2 | x ~ z1 + z2' "
+            f"(or 'Y ~ w | x ~ z' without fixed effects), got {formula!r}"
+        )
+    lhs = parts[0].split("~")[0].strip()
+    if not lhs.isidentifier():
+        raise ValueError(f"iv_many: the left-hand side must be one placeholder name, got {lhs!r}")
+    return lhs
+
+
+def prepare_iv_many(data: pd.DataFrame, formula: str, *, vcov: str | Mapping[str, str] | None = None
+                    ) -> ManyDesign:
+    r"""Prepare a 2SLS design once; ``.fit(Y)`` then gives the 2SLS of every outcome column.
+
+    Given the sample, the regressors and the instruments, the 2SLS coefficient
+    :math:`\hat\beta = (\hat X'\tilde X)^{-1}\hat X'\tilde y` (:math:`\tilde{\cdot}` = fixed
+    effects projected out, :math:`\hat X = P_{\tilde Z}\tilde X`) is linear in the outcome, so the
+    first stage is computed once. Standard errors are pyfixest's for ``Feiv``:
+    :math:`(\hat X'\tilde X)^{-1} M (\hat X'\tilde X)^{-1}` with meat from the scores
+    :math:`\hat x_i u_i` (summed by cluster for CRV1), :math:`u = \tilde y - \tilde X\hat\beta`,
+    times pyfixest's small-sample factor. ``data`` must hold the outcome column; its missing rows
+    and pyfixest's sample rules (singletons dropped) define the sample, and one ``pf.feols`` fit on
+    it supplies the sample, the coefficient names, the small-sample factor and the degrees of
+    freedom, and checks the result (coefficients and SEs).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Outcome, regressors, instruments, fixed effects and cluster column.
+    formula : str
+        ``"Y ~ w1 + w2 | fe1+fe2 | x ~ z1 + z2"`` or ``"Y ~ w | x ~ z"`` (pyfixest syntax).
+    vcov : {"iid", "hetero", "HC1"} or {"CRV1": column}, optional
+        Default ``"iid"`` (pyfixest's default).
+
+    Returns
+    -------
+    ManyDesign
+        Its :meth:`ManyDesign.fit` returns the frame of :func:`fit_many` (``replication``,
+        ``term``, ``estimate``, ``se``, ``tstat``, ``pvalue``, ``df``).
+
+    Raises
+    ------
+    ValueError
+        For a formula that is not a 2SLS formula, a missing outcome column, an unknown ``vcov``, or
+        a design pyfixest cannot fit.
+    RuntimeError
+        If the prepared design does not reproduce pyfixest's fit of the prepared outcome.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(2)
+    >>> n = 400
+    >>> df = pd.DataFrame({"z": rng.normal(size=n), "g": np.repeat(np.arange(40), 10)})
+    >>> v = rng.normal(size=n)
+    >>> df["x"] = df["z"] + v
+    >>> df["y"] = 0.5 * df["x"] + v + rng.normal(size=n)       # x is endogenous
+    >>> d = prepare_iv_many(df, "y ~ 1 | g | x ~ z", vcov={"CRV1": "g"})
+    >>> res = d.fit(df[["y"]].to_numpy())
+    >>> import pyfixest as pf
+    >>> fit = pf.feols("y ~ 1 | g | x ~ z", df, vcov={"CRV1": "g"})
+    >>> bool(np.isclose(res["estimate"].iloc[0], fit.coef()["x"], rtol=1e-8))
+    True
+    >>> bool(np.isclose(res["se"].iloc[0], fit.se()["x"], rtol=1e-8))
+    True
+    """
+    import pyfixest as pf
+
+    if not isinstance(data, pd.DataFrame):
+        raise ValueError(f"iv_many: data must be a pandas DataFrame, got {type(data).__name__}")
+    lhs = _parse_iv_formula(formula)
+    if lhs not in data.columns:
+        raise ValueError(f"prepare_iv_many: data has no outcome column {lhs!r} (the formula's left side)")
+    y0 = _outcome_block(data[[lhs]].to_numpy(dtype=float), len(data))
+    vc = _check_vcov(vcov, data)
+    template = data.reset_index(drop=True)
+    try:
+        fit0 = pf.feols(formula, template, vcov=vc)
+    except Exception as err:  # pyfixest's own message names the problem
+        raise ValueError(f"iv_many: pyfixest could not fit {formula!r}: {err}") from err
+    rows = np.asarray(fit0._Y_untransformed.index, dtype=np.int64)
+    names = [str(c) for c in fit0._coefnames]
+    X = np.asarray(fit0._X, dtype=np.float64)
+    Z = np.asarray(fit0._Z, dtype=np.float64)
+    proj: _FixedEffects | None = None
+    if fit0._has_fixef:
+        fe_codes = fit0._fe.to_numpy()
+        proj = _FixedEffects([fe_codes[:, j] for j in range(fe_codes.shape[1])])
+        X, Z = proj.apply(X), proj.apply(Z)  # exact M_D of pyfixest's demeaned matrices
+    Xh = Z @ np.linalg.lstsq(Z, X, rcond=None)[0]  # first stage: P_Z X
+    bread = np.linalg.inv(Xh.T @ X)
+    vtype = "CRV1" if isinstance(vc, dict) else ("hetero" if vc in ("hetero", "HC1") else "iid")
+    cl = pd.factorize(template[vc["CRV1"]].to_numpy()[rows])[0] if vtype == "CRV1" else None
+    design = ManyDesign(
+        formula=formula, vcov=vc, n_data=len(data), y_missing=np.isnan(y0[:, 0]), rows=rows,
+        names=names, Xt=X, bread=bread, proj=proj, vtype=vtype, cl=cl,
+        ssc=float(np.asarray(fit0._ssc).ravel()[0]), df_t=float(fit0._df_t), Xs=Xh,
+    )
+    got = design.fit(y0)
+    ref_b, ref_se = fit0.coef().to_numpy(), fit0.se().to_numpy()
+    scale = float(np.abs(ref_b).max() + 1)
+    if not (np.allclose(got["estimate"], ref_b, rtol=1e-6, atol=1e-6 * scale)
+            and np.allclose(got["se"], ref_se, rtol=1e-5, atol=1e-9 * scale)):
+        raise RuntimeError(
+            "iv_many: the prepared 2SLS disagrees with pyfixest on the prepared outcome; please report this"
+        )
+    return design
+
+
+def iv_many(
+    data: pd.DataFrame,
+    formula: str,
+    outcomes: np.ndarray,
+    *,
+    vcov: str | Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """2SLS of one design on many outcome columns at once (the IV counterpart of :func:`fit_many`).
+
+    Equivalent to ``pf.feols(formula, data.assign(Y=outcomes[:, r]), vcov=vcov)`` for every column
+    ``r`` (same sample, SEs, small-sample factor and t degrees of freedom); see
+    :func:`prepare_iv_many` for the algebra. For chunks of replications, prepare once with
+    :func:`prepare_iv_many` and call ``.fit`` on each chunk.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Regressors, instruments, fixed effects and cluster column (``n`` rows).
+    formula : str
+        ``"Y ~ w | fe1+fe2 | x ~ z"`` (pyfixest syntax); ``Y`` is a placeholder for each column.
+    outcomes : numpy.ndarray
+        ``n x R`` outcome columns, rows aligned with ``data``, missing in the same rows.
+    vcov : {"iid", "hetero", "HC1"} or {"CRV1": column}, optional
+        Default ``"iid"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``replication``, ``term``, ``estimate``, ``se``, ``tstat``, ``pvalue``, ``df``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`prepare_iv_many`, and for an outcome block that is not ``n x R`` or whose NaN
+        pattern differs across columns.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(3)
+    >>> n = 600
+    >>> df = pd.DataFrame({"z": rng.normal(size=n), "w": rng.normal(size=n)})
+    >>> v = rng.normal(size=n)
+    >>> df["x"] = df["z"] + 0.5 * df["w"] + v
+    >>> Y = (0.5 * df["x"] + df["w"] + v).to_numpy()[:, None] + rng.normal(size=(n, 3))
+    >>> res = iv_many(df, "Y ~ w | x ~ z", Y, vcov="hetero")
+    >>> res.loc[res["term"] == "x", "replication"].tolist()
+    [0, 1, 2]
+    """
+    Yall = _outcome_block(outcomes, len(data))
+    lhs = _parse_iv_formula(formula)
+    return prepare_iv_many(data.assign(**{lhs: Yall[:, 0]}), formula, vcov=vcov).fit(Yall)
 
 
 # --------------------------------------------------------------------------------------------
