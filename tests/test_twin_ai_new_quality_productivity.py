@@ -179,6 +179,67 @@ def test_redraw_keeps_the_design_and_missing_cells(quick: Twin) -> None:
     np.testing.assert_array_equal(blk["NQP"], d["NQP"][:, 1:])
 
 
+def test_redrawn_lnai_has_the_count_models_mean(quick: Twin) -> None:
+    """Known answer: given a*, E[inventions + utility models] = exp(a* + k_inv) + exp(0.7 a* + k_um + sd^2 / 2)
+    (negative binomial means, lognormal rate noise), on firm-years where the caps cannot bind."""
+    st = quick.meta["_redraw"]
+    a, ai = st["astar"], st["ai"]
+    m_inv = np.exp(a + ai["k_inv"])
+    m_um = np.exp(ai["um_loading"] * a + ai["k_um"] + ai["um_noise_sd"] ** 2 / 2)
+    low = (m_inv < 20) & (np.exp(ai["um_loading"] * a + ai["k_um"]) < 2)
+    assert low.sum() > 1000
+    d = M.redraw(quick, 300, seed=3, outcomes=("lnAI",))["lnAI"]
+    counts = np.expm1(d[low])
+    np.testing.assert_allclose(counts, np.round(counts), atol=1e-9)  # lnAI = ln(1 + a count)
+    se = counts.std() / np.sqrt(counts.size)  # independent across firm-years and replications
+    assert abs(counts.mean() - (m_inv + m_um)[low].mean()) < 4 * se
+    # the design is held: the seed's own lnAI is one draw of the same model (same mean on these rows)
+    obs = quick.panel["ai_pat"].to_numpy()[low]
+    assert abs(obs.mean() - (m_inv + m_um)[low].mean()) < 4 * obs.std() / np.sqrt(obs.size)
+
+
+def test_lnai_redraw_streams_and_guard(quick: Twin) -> None:
+    both = M.redraw(quick, 2, seed=4, outcomes=("NQP", "lnAI"))
+    alone = M.redraw(quick, 2, seed=4, outcomes=("lnAI",))
+    np.testing.assert_array_equal(both["lnAI"], alone["lnAI"])  # one stream per outcome
+    np.testing.assert_array_equal(both["NQP"], M.redraw(quick, 2, seed=4, outcomes=("NQP",))["NQP"])
+    assert not np.array_equal(both["lnAI"][:, 0], both["lnAI"][:, 1])
+    with pytest.raises(ValueError, match="observed lnAI"):
+        M.redraw(quick, 1, seed=4, outcomes=("TFP_FE", "lnAI"))
+    with pytest.raises(ValueError, match="knows no outcome"):
+        M.redraw(quick, 1, seed=4, outcomes=("lnaifm",))
+
+
+def test_table5_moment_estimands_equal_pyfixest_with_one_draw(quick: Twin) -> None:
+    """With the panel's own lnAI as the only draw, the averaged-moment estimands are the pyfixest fits."""
+    p = quick.panel
+    got = M._table5_estimands(p, p[["lnAI"]].to_numpy(float))
+    frames = {"lags": M._lags(p), "us": p.dropna(subset=["IV_usaAI", "Mshare", "INST"])}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"\d+ singleton fixed effect", category=UserWarning)
+        for key, (formula, frame, terms) in M.IV_SPECS.items():
+            coef = pf.feols(formula, frames[frame]).coef()
+            for pub, term in terms.items():
+                assert got[key][pub] == pytest.approx(float(coef[term]), rel=1e-6, abs=1e-9), (key, pub)
+
+
+def test_first_stage_redraws_center_on_the_estimand(quick: Twin) -> None:
+    """The US-robot first stage over 200 lnAI redraws: mean within 4 MC SEs of the estimand (whose own MC
+    error, from K_AUX auxiliary draws, counts too)."""
+    from helpers.design import fit_many
+
+    d = quick.panel.dropna(subset=["IV_usaAI", "Mshare", "INST"])
+    pos = quick.panel.index.get_indexer(d.index)
+    Y = M.redraw(quick, 200, seed=8, outcomes=("lnAI",))["lnAI"][pos]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"\d+ singleton fixed effect", category=UserWarning)
+        sims = fit_many(d, f"lnAI ~ IV_usaAI + {CONTROLS} | stkcd+year", Y, vcov={"CRV1": "industry"})
+    b = sims.loc[sims["term"] == "IV_usaAI", "estimate"].to_numpy()
+    est = quick.truth["rows"]["table5/col3/IV_usaAI"]["estimand"]
+    assert abs(b.mean() - est) < 4 * b.std() * np.sqrt(1 / b.size + 1 / M.K_AUX)
+    assert b.std() > 0  # the first stage varies across redraws
+
+
 def test_mediators_cover_their_estimands(twin: Twin) -> None:
     for col, m in (("col1", "lnemploy"), ("col2", "techshare"), ("col6", "FC")):
         fit = pf.feols(f"{m} ~ lnAI + {CONTROLS} | stkcd+year", twin.panel, vcov={"CRV1": "industry"})

@@ -45,7 +45,9 @@ Honest calibration (engine rules 1-5)
 - ``truth["rows"]`` holds, per published row, the estimand (each published specification run on the
   noise-free outcomes: :math:`\kappa\eta^{det}` for NQP, the closed-form mean of each clipped channel
   variable) and, where it differs, the twin's causal effect and why.
-- :func:`redraw` gives new outcome shocks with the design fixed (NQP rebuilt from redrawn sub-indicators).
+- :func:`redraw` gives new outcome shocks with the design fixed (NQP rebuilt from redrawn sub-indicators);
+  on request it also redraws the count noise of ``lnAI`` given :math:`a^*` (Table 5, where lnAI is the
+  first stage's outcome and its lags the instruments; their estimands average over that noise).
 
 What a naive estimator gets wrong: pooled OLS without firm effects is biased up (firm AI levels
 correlate with firm NQP levels and size); TWFE on lnAI is attenuated by measurement error.
@@ -98,6 +100,7 @@ YEAR_COUNTS = (1629, 1849, 1969, 1965, 2063, 2232, 2409, 2751, 2829, 2982, 3279,
 SINGLETONS = 214
 EXIT_RATE = 0.008
 IV_LAST_YEAR = 2019
+K_AUX = 200  # draws of lnAI's count noise that average the Table 5 moments (estimand MC error ~ SD / sqrt(200))
 # municipalities where only districts were smart-city pilots: the city-level dummy is left missing  [A]
 DISTRICT_ONLY_PILOTS = frozenset({"110000", "310000", "120000", "500000"})
 
@@ -418,6 +421,22 @@ def _nb(mean: np.ndarray, size: float, rng: np.random.Generator) -> np.ndarray:
     """Negative binomial counts with the given means and size (gamma-Poisson mixture)."""
     lam = rng.gamma(size, np.asarray(mean) / size)
     return rng.poisson(lam)
+
+
+def _patent_draw(astar: np.ndarray, ai: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """AI invention and utility-model counts given latent capability ``astar`` (the measurement noise of lnAI).
+
+    ``um ~ NegBin(exp(um_loading a* + k_um + v))`` with ``v ~ N(0, um_noise_sd)``, ``inv ~ NegBin(exp(a* +
+    k_inv))`` (gamma-Poisson, size ``nb_size``), capped at ``cap_inv``, ``cap_um`` and ``cap_total``; every
+    term is independent across firm-years given ``astar``. :func:`build` and :func:`redraw` share it.
+    """
+    v_um = rng.normal(0.0, float(ai["um_noise_sd"]), astar.size)
+    inv = _nb(np.exp(astar + float(ai["k_inv"])), float(ai["nb_size"]), rng)
+    um = _nb(np.exp(float(ai["um_loading"]) * astar + float(ai["k_um"]) + v_um), float(ai["nb_size"]), rng)
+    inv = np.minimum(inv, int(ai["cap_inv"]))
+    um = np.minimum(um, int(ai["cap_um"]))
+    inv = np.minimum(inv, int(ai["cap_total"]) - um)
+    return inv, um
 
 
 def _stock_codes(n: int, entry: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -775,12 +794,7 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
     ivc = np.where(np.isnan(iv_all), 0.0, iv_all)
     ivc_dm = ivc - np.where(ifr[fi], np.nanmean(iv_all), 0.0)
     astar = mu[fi] + (float(ai["delta"]) + tau[fi]) * t16 + e1 + s_jt + float(ai["pi"]) * ivc_dm
-    v_um = rng.normal(0.0, float(ai["um_noise_sd"]), n)
-    inv = _nb(np.exp(astar + float(ai["k_inv"])), float(ai["nb_size"]), rng)
-    um = _nb(np.exp(float(ai["um_loading"]) * astar + float(ai["k_um"]) + v_um), float(ai["nb_size"]), rng)
-    inv = np.minimum(inv, int(ai["cap_inv"]))
-    um = np.minimum(um, int(ai["cap_um"]))
-    inv = np.minimum(inv, int(ai["cap_total"]) - um)
+    inv, um = _patent_draw(astar, ai, rng)
     ai_pat = inv + um
     lnAI, lnaifm, lnaixx = np.log1p(ai_pat), np.log1p(inv), np.log1p(um)
     a2 = _ar1(fi, first, float(ai["rho2"]), float(ai["eta2_sd"]), rng)
@@ -929,7 +943,10 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
         "indicators": indicators, "indicator_info": info, "patents": patents, "reports": reports,
         "province_year": prov_year.reset_index(drop=True), "city_year": city_year.reset_index(drop=True),
         "industry_year": ind_year.reset_index(drop=True)})
-    rows_truth = _estimands(twin, noise_free)
+    # Table 5: lnAI is redrawn there (its count noise given a*), K_AUX draws from streams [seed, 2 * 10**6 + k]
+    lnai_aux = np.column_stack([np.log1p(sum(_patent_draw(astar, ai, np.random.default_rng([seed, 2 * 10**6 + k]))))
+                                for k in range(K_AUX)])
+    rows_truth = _estimands(twin, noise_free, lnai_aux)
     b_base = rows_truth["table3/col2/lnAI"]["estimand"]
     scale_k = kappa / k0
     why_me = ("lnAI is a noisy count of latent AI capability a*: TWFE on lnAI is attenuated; the effect is NQP per "
@@ -997,7 +1014,8 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
                  "CSRC-2012 two-digit codes. Every outcome shock is a plain random draw (redraw() gives new ones)."),
         "_redraw": {"eta_det": eta_det, "fi": fi, "year": year, "industry": industry[fi], "u_firm": u_firm,
                     "nq": dict(nq), "tfp_det": tfp_det, "tfp_sd": tfp_sd, "exporter": exporter,
-                    "med": {k: (v[0], v[1], v[2], v[3]) for k, v in med_design.items()}},
+                    "med": {k: (v[0], v[1], v[2], v[3]) for k, v in med_design.items()},
+                    "astar": astar, "ai": dict(ai)},
     }
     return twin
 
@@ -1066,7 +1084,7 @@ def _lags(panel: pd.DataFrame) -> pd.DataFrame:
 
 
 _CTRL = " + ".join(CONTROLS)
-IV_SPECS = {  # Table 5: 2SLS specifications (refit per replication by the chapter, not by fit_many)
+IV_SPECS = {  # Table 5 (refit per replication by the chapter, with lnAI's count noise redrawn: redraw(("lnAI",)))
     "table5/col1": (f"lnAI ~ L1_lnAI + L2_lnAI + {_CTRL} | stkcd+year", "lags", {"L1_lnAI": "L1_lnAI",
                                                                                    "L2_lnAI": "L2_lnAI"}),
     "table5/col2": (f"NQP ~ {_CTRL} | stkcd+year | lnAI ~ L1_lnAI + L2_lnAI", "lags", {"lnAI": "lnAI"}),
@@ -1109,11 +1127,76 @@ COVERAGE_EXCEPTIONS: dict[str, str] = {
     **{f"table7/col{i}/lnAI": _EIV for i in range(1, 7)},
     **{f"table7/col{i + 1}/lnAI_x_{m}": _EIV for i, m in enumerate(MODERATORS)},
     "table8/col7/lnAI": _CLIP, "table8/col8/lnAI": _CLIP,
+    # Table 5 (refitted by the chapter, lnAI's count noise redrawn): the capability shocks that the lags or the
+    # US-robot instrument do not predict are design, fixed across redraws, yet sit in the residual
+    **{f"table5/{k}": _EIV for k in ("col1/L1_lnAI", "col1/L2_lnAI", "col2/lnAI", "col3/IV_usaAI", "col4/lnAI")},
 }
 
 
-def _estimands(twin: E.Twin, noise_free: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
-    """Every published specification (SPECS, Table 5 2SLS, Table 6 differences) on the noise-free outcomes."""
+def _lag_rows(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions (in ``panel``) of the Table 5 col. 1-2 sample (:func:`_lags`) and of its first and second lags."""
+    rows = panel.index.get_indexer(_lags(panel).index)
+    key = pd.MultiIndex.from_arrays([panel["stkcd"], panel["year"]])
+    st, yr = panel["stkcd"].to_numpy()[rows], panel["year"].to_numpy()[rows]
+    lag = [key.get_indexer(pd.MultiIndex.from_arrays([st, yr - k])) for k in (1, 2)]
+    return rows, lag[0], lag[1]
+
+
+def _table5_estimands(nf: pd.DataFrame, lnai: np.ndarray) -> dict[str, dict[str, float]]:
+    r"""Table 5 estimands when lnAI (and its lags) carry redrawn count noise: the specification on averaged moments.
+
+    With ``W`` the within-transformed regressors and ``Z`` the instruments, OLS converges to
+    :math:`E[W'W]^{-1}E[W'y]` and 2SLS to :math:`(S_{xz}S_{zz}^{-1}S_{zx})^{-1}S_{xz}S_{zz}^{-1}S_{zy}`
+    with :math:`S_{ab} = E[a'b]`; the expectations over the count noise are averages over the columns of
+    ``lnai`` (``n x K`` draws of lnAI given latent capability, lags taken from the same draw), the outcome is
+    the noise-free NQP of ``nf``. With ``lnai`` the panel's own column (``K = 1``) this is the pyfixest fit of
+    :data:`IV_SPECS` on ``nf`` (tested).
+    """
+    from pyfixest.estimation import demean
+
+    C = list(CONTROLS)
+    rows_l, p1, p2 = _lag_rows(nf)
+    rows_u = nf.index.get_indexer(nf.dropna(subset=["IV_usaAI", "Mshare", "INST"]).index)
+    out: dict[str, dict[str, float]] = {}
+    for rows, noisy, fixed, specs in (
+            (rows_l, {"lnAI": lnai[rows_l], "L1_lnAI": lnai[p1], "L2_lnAI": lnai[p2]}, ["NQP", *C],
+             {"table5/col1": ("lnAI", ["L1_lnAI", "L2_lnAI", *C], None),
+              "table5/col2": ("NQP", ["lnAI", *C], ["L1_lnAI", "L2_lnAI", *C])}),
+            (rows_u, {"lnAI": lnai[rows_u]}, ["NQP", "IV_usaAI", *C],
+             {"table5/col3": ("lnAI", ["IV_usaAI", *C], None),
+              "table5/col4": ("NQP", ["lnAI", *C], ["IV_usaAI", *C])})):
+        d = nf.iloc[rows]
+        fl = np.column_stack([pd.factorize(d[c])[0] for c in ("stkcd", "year")]).astype(np.uint64)
+        K = lnai.shape[1]
+        block = np.column_stack([d[fixed].to_numpy(float), *noisy.values()]).astype(np.float64)
+        dm, _ = demean(block, fl, np.ones(len(d)), tol=1e-10)
+        F, N = dm[:, :len(fixed)], dm[:, len(fixed):].reshape(len(d), len(noisy), K)
+        names = [*fixed, *noisy]
+        Nbar = N.mean(2)
+        S = np.zeros((len(names), len(names)))
+        S[:len(fixed), :len(fixed)] = F.T @ F
+        S[:len(fixed), len(fixed):] = F.T @ Nbar
+        S[len(fixed):, :len(fixed)] = S[:len(fixed), len(fixed):].T
+        S[len(fixed):, len(fixed):] = np.einsum("nik,njk->ij", N, N) / K
+        ix = {v: i for i, v in enumerate(names)}
+        for key, (y, x, z) in specs.items():
+            Sxy, Sxx = S[np.ix_([ix[v] for v in x], [ix[y]])], S[np.ix_([ix[v] for v in x], [ix[v] for v in x])]
+            if z is None:
+                b = np.linalg.solve(Sxx, Sxy)
+            else:
+                zi = [ix[v] for v in z]
+                Sxz, Szz, Szy = S[np.ix_([ix[v] for v in x], zi)], S[np.ix_(zi, zi)], S[np.ix_(zi, [ix[y]])]
+                P = Sxz @ np.linalg.solve(Szz, Sxz.T)
+                b = np.linalg.solve(P, Sxz @ np.linalg.solve(Szz, Szy))
+            out[key] = {pub: float(b[x.index(term), 0]) for pub, term in IV_SPECS[key][2].items()}
+    return out
+
+
+def _estimands(twin: E.Twin, noise_free: dict[str, np.ndarray], lnai: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Every published specification (SPECS, Table 5 2SLS, Table 6 differences) on the noise-free outcomes.
+
+    Table 5 averages over ``lnai`` (``n x K`` draws of lnAI given latent capability, :func:`_table5_estimands`).
+    """
     import warnings
 
     import pyfixest as pf
@@ -1133,13 +1216,11 @@ def _estimands(twin: E.Twin, noise_free: dict[str, np.ndarray]) -> dict[str, dic
                 terms = {"lnAI": "lnAI", f"lnAI_x_{m}": f"lnAI:{m}", m: m}
             for pub, term in terms.items():
                 rows[f"{s.key}/{pub}"] = {"estimand": float(coef[term])}
-        frames = {"lags": _lags(nf), "us": nf.dropna(subset=["IV_usaAI", "Mshare", "INST"])}
-        for key, (formula, frame, terms) in IV_SPECS.items():
-            coef = pf.feols(formula, frames[frame], vcov="iid").coef()
-            for pub, term in terms.items():
-                rows[f"{key}/{pub}"] = {"estimand": float(coef[term]),
-                                        "why": "first stage: lnAI is part of the design (fixed across redraws)"
-                                        if "L1" in pub or pub == "IV_usaAI" else ""}
+    why_fs = (f"first stage: the count noise of lnAI given latent capability is redrawn (lnAI and its lags), so the "
+              f"estimand is the probability limit over that noise (moments averaged over {lnai.shape[1]} draws)")
+    for key, coefs in _table5_estimands(nf, lnai).items():
+        for pub, value in coefs.items():
+            rows[f"{key}/{pub}"] = {"estimand": value, "why": why_fs if pub != "lnAI" else ""}
     g = {c: rows[f"table6/{c}/lnAI"]["estimand"] for c, _ in _GROUPS}
     for name, (a, b) in {"soe": ("col1", "col2"), "hightech": ("col3", "col4"),
                          "heavypoll": ("col5", "col6")}.items():
@@ -1164,13 +1245,20 @@ def redraw(twin: E.Twin, R: int, seed: int, *, outcomes: tuple[str, ...] | None 
     ``in_rev = 1 - over_rev``). Missing cells stay missing. Replication ``r`` draws from
     the seed sequence ``[seed, r]`` only (one spawned stream per outcome; ``first`` offsets ``r``).
 
+    ``outcomes=("lnAI",)`` (only on request) redraws the measurement noise of the AI patent count: new
+    invention and utility-model counts given the same latent capability :math:`a^*` (negative binomial,
+    with the utility-model rate noise, capped as in :func:`build`), ``lnAI = ln(1 + inventions + utility
+    models)``. NQP depends on :math:`a^*`, not on the count, so ``("NQP", "lnAI")`` is a coherent joint
+    redraw (the Table 5 design; lags are taken from the redrawn column). The TFP and channel variables
+    are built on the observed lnAI, so they cannot be redrawn together with it.
+
     Parameters
     ----------
     twin : Twin
     R : int
     seed : int
     outcomes : tuple of str, optional
-        Only these outcome columns (default: all eleven).
+        Only these outcome columns (default: the eleven outcomes, without ``lnAI``).
     first : int
         Index of the first replication.
 
@@ -1179,18 +1267,30 @@ def redraw(twin: E.Twin, R: int, seed: int, *, outcomes: tuple[str, ...] | None 
     dict of str to numpy.ndarray
         Outcome -> ``n x R`` array aligned with ``twin.panel``.
 
+    Raises
+    ------
+    ValueError
+        For an unknown outcome, or ``lnAI`` together with TFP or a channel variable.
+
     Examples
     --------
     >>> tw = build("quick", seed=2)
     >>> d = redraw(tw, 3, seed=5, outcomes=("NQP",))
     >>> d["NQP"].shape == (len(tw.panel), 3)
     True
+    >>> a = redraw(tw, 2, seed=5, outcomes=("NQP", "lnAI"))  # count noise redrawn, NQP's draws unchanged
+    >>> bool(np.array_equal(a["NQP"], d["NQP"][:, :2])), bool((a["lnAI"] >= 0).all())
+    (True, True)
     """
     st = twin.meta["_redraw"]
     names = ("NQP", "TFP_FE", "TFP_LP", *MEDIATORS) if outcomes is None else tuple(outcomes)
-    unknown = [k for k in names if k not in ("NQP", "TFP_FE", "TFP_LP", *MEDIATORS)]
+    unknown = [k for k in names if k not in ("NQP", "TFP_FE", "TFP_LP", *MEDIATORS, "lnAI")]
     if unknown:
-        raise ValueError(f"redraw knows no outcome {unknown}; choose from NQP, TFP_FE, TFP_LP, {MEDIATORS}")
+        raise ValueError(f"redraw knows no outcome {unknown}; choose from NQP, TFP_FE, TFP_LP, {MEDIATORS}, lnAI")
+    built_on_lnai = [k for k in names if k in ("TFP_FE", "TFP_LP", *MEDIATORS)]
+    if "lnAI" in names and built_on_lnai:
+        raise ValueError(f"lnAI cannot be redrawn together with {built_on_lnai}: their noise-free parts are "
+                         "functions of the observed lnAI (redraw them in a separate call, lnAI held fixed)")
     n = st["fi"].size
     out = {k: np.empty((n, R)) for k in names}
     nq = st["nq"]
@@ -1202,7 +1302,8 @@ def redraw(twin: E.Twin, R: int, seed: int, *, outcomes: tuple[str, ...] | None 
     fi, yr = st["fi"], st["year"]
     eta32, uf32 = st["eta_det"].astype(np.float32), st["u_firm"][fi].astype(np.float32)
     trend = (np.outer(yr - 2016, _IND[:, 2]) + np.outer(np.clip(yr - 2018, 0, None), _IND[:, 3])).astype(np.float32)
-    groups = ["NQP", "TFP_FE", "TFP_LP", *med_order]  # one child stream each (in_rev follows over_rev)
+    # one child stream each (in_rev follows over_rev); lnAI last, so adding it leaves the others' streams unchanged
+    groups = ["NQP", "TFP_FE", "TFP_LP", *med_order, "lnAI"]
     for r in range(R):
         # child streams of the seed sequence [seed, r], one per outcome group, so that a subset of outcomes
         # gives the same draws as all of them
@@ -1228,6 +1329,9 @@ def redraw(twin: E.Twin, R: int, seed: int, *, outcomes: tuple[str, ...] | None 
                     out["in_rev"][:, r] = 1.0 - y
             if k in out:
                 out[k][:, r] = y
+        if "lnAI" in out:
+            inv, um = _patent_draw(st["astar"], st["ai"], np.random.default_rng(streams["lnAI"]))
+            out["lnAI"][:, r] = np.log1p(inv + um)
     for k, arr in out.items():
         arr[twin.panel[k].isna().to_numpy()] = np.nan
     return out
