@@ -44,6 +44,12 @@ COMPANIONS = {
         "glued": ("n_texts", "n_has_neg", "da_gap", "tau_gap", "fin_gap", "dig_gap", "fig_digi",
                   "ex3_b", "ex5_b"),
     },
+    "ai-export-upgrading": {
+        "files": ("transactions", "firm_accounts", "fx", "robots", "employment_base", "industries",
+                  "io_matrix"),
+        "glued": ("n_tx", "n_inter", "n_hs_int", "dvar_gap", "share_above1", "alt_gap",
+                  "fig_dvar_variants", "fig_penetration", "robot_gap", "ziv_gap", "for_gap", "back_gap"),
+    },
 }
 
 
