@@ -16,6 +16,9 @@ Schema format (documented for users in ``data/README.md``)::
         description: "the 22 raw indicators of Table 1, one row per city-year"
         columns: [city_id, year, st_firms, ...]
         builds: "FI (coupling-coordination degree)"
+        keys: [city_id, year]        # optional: the columns that identify a row (default: the
+                                     # panel keys and coded ID columns among its columns; [] for
+                                     # tables with repeated keys, such as customs transactions)
 
 Per column: ``dtype`` one of ``int``, ``float``, ``str``, ``category``, ``bool``; optional ``min`` and
 ``max`` (inclusive), ``values`` (allowed set), ``required`` (default true), ``nullable`` (default
@@ -167,6 +170,9 @@ def validate_schema(schema: dict[str, Any]) -> list[str]:
     for name, spec in companions.items():
         if not isinstance(spec, dict) or not spec.get("columns") or not spec.get("builds"):
             problems.append(f"companion {name!r}: needs 'columns' and 'builds' (what the chapter makes of it)")
+        elif "keys" in spec and (not isinstance(spec["keys"], list)
+                                 or not set(spec["keys"]) <= set(spec["columns"])):
+            problems.append(f"companion {name!r}: keys must be a list of its columns")
     schema["columns"] = cols
     schema["companions"] = companions
     schema.setdefault("keys", [])
@@ -839,8 +845,10 @@ def load_companions(slug: str, files: Mapping[str, str | Path] | None, *,
     Each file is read like a panel (CSV with its encoding and delimiter detected, .xlsx, .dta,
     Parquet), only read, never written. The companion's columns listed in the schema must be there;
     ID columns with a ``width`` in the schema (stock and city codes) are read as text and padded as
-    in :func:`load_panel`; the companion's key columns (the schema's keys and ID columns among its
-    columns) must be complete and unique.
+    in :func:`load_panel`; the companion's key columns (its ``keys`` in the schema, by default the
+    schema's keys and ID columns among its columns) must be complete and unique; a key column that
+    the panel schema does not describe (an industry code) must hold whole numbers. ``keys: []``
+    checks none (customs transactions repeat their firm-year).
 
     Parameters
     ----------
@@ -926,10 +934,12 @@ def load_companions(slug: str, files: Mapping[str, str | Path] | None, *,
             problems.append(f"{name} ({p.name}): no data rows")
             continue
         first_row = 2 if kind in ("csv", "excel") else 1
-        keys = [c for c in need if c in schema["keys"] or "width" in cols.get(c, {})]
+        own = comps[name].get("keys")
+        keys = (list(own) if own is not None
+                else [c for c in need if c in schema["keys"] or "width" in cols.get(c, {})])
         notes: list[str] = []
         for c in keys:
-            sp = cols[c]
+            sp = cols.get(c, {"dtype": "int"})  # a key of the companion alone: an industry or row code
             if sp["dtype"] in _TEXT_TYPES:
                 df[c] = _check_id(c, sp, df[c], first_row, problems, notes)
             else:
@@ -950,7 +960,7 @@ def load_companions(slug: str, files: Mapping[str, str | Path] | None, *,
             if dup.any():
                 problems.append(f"{name} ({p.name}): {int(dup.sum())} rows share their key "
                                 f"({' + '.join(keys)}; {_row_list(dup, first_row)}): keep one row per key")
-            df = df.astype({c: "int64" for c in keys if cols[c]["dtype"] == "int"})
+            df = df.astype({c: "int64" for c in keys if cols.get(c, {"dtype": "int"})["dtype"] == "int"})
         df.attrs.update(source=str(p), companion=name)
         out[name] = df
     if problems:
