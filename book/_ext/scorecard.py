@@ -274,8 +274,15 @@ def distribution_figure(summary: pd.DataFrame) -> str | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from helpers.plotting import book_style
+
+    with book_style():
+        return _distribution_png(have, plt)
+
+
+def _distribution_png(have: list, plt: Any) -> str:
     fig, axes = plt.subplots(1, len(have), figsize=(2.6 * len(have) + 0.6, 2.4), sharey=False,
-                             squeeze=False, dpi=150)
+                             squeeze=False)
     for ax, r in zip(axes[0], have, strict=True):
         ax.hist(r.shares, bins=np.linspace(0, 1, 21), color="#4477AA", alpha=0.85)
         k, m = r.stars
@@ -289,7 +296,9 @@ def distribution_figure(summary: pd.DataFrame) -> str | None:
     axes[0][0].legend(fontsize=7, frameon=False, loc="upper left")
     fig.tight_layout()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    # 300 dpi: the page shows it at most 768 px wide, and a sharp image needs 1.5 pixels per CSS
+    # pixel (the browser check measures it)
+    fig.savefig(buf, format="png", dpi=300)
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
