@@ -45,6 +45,11 @@ COMPANIONS = {
         "glued": ("n_texts", "n_has_neg", "da_gap", "tau_gap", "fin_gap", "dig_gap", "fig_digi",
                   "ex3_b", "ex5_b"),
     },
+    "ai-new-quality-productivity": {
+        "files": ("indicators", "patents", "reports"),
+        "glued": ("nqp_gap", "w_lab", "fig_nqp", "n_pat", "pat_gap", "share_ai", "word_zero", "ex2_slope_b",
+                  "ex5_b"),
+    },
 }
 
 

@@ -16,6 +16,8 @@ Schema format (documented for users in ``data/README.md``)::
         description: "the 22 raw indicators of Table 1, one row per city-year"
         columns: [city_id, year, st_firms, ...]
         builds: "FI (coupling-coordination degree)"
+        # keys: [patent_id]          # optional: the companion's own row key (default: the panel's
+        #                            # keys and ID columns among its columns)
 
 Per column: ``dtype`` one of ``int``, ``float``, ``str``, ``category``, ``bool``; optional ``min`` and
 ``max`` (inclusive), ``values`` (allowed set), ``required`` (default true), ``nullable`` (default
@@ -167,6 +169,8 @@ def validate_schema(schema: dict[str, Any]) -> list[str]:
     for name, spec in companions.items():
         if not isinstance(spec, dict) or not spec.get("columns") or not spec.get("builds"):
             problems.append(f"companion {name!r}: needs 'columns' and 'builds' (what the chapter makes of it)")
+        elif not set(spec.get("keys", [])) <= set(spec["columns"]):
+            problems.append(f"companion {name!r}: its keys must be among its columns")
     schema["columns"] = cols
     schema["companions"] = companions
     schema.setdefault("keys", [])
@@ -840,7 +844,8 @@ def load_companions(slug: str, files: Mapping[str, str | Path] | None, *,
     Parquet), only read, never written. The companion's columns listed in the schema must be there;
     ID columns with a ``width`` in the schema (stock and city codes) are read as text and padded as
     in :func:`load_panel`; the companion's key columns (the schema's keys and ID columns among its
-    columns) must be complete and unique.
+    columns, or the companion's own ``keys`` in the schema, e.g. a patent's ``patent_id``) must be
+    complete and unique.
 
     Parameters
     ----------
@@ -926,10 +931,11 @@ def load_companions(slug: str, files: Mapping[str, str | Path] | None, *,
             problems.append(f"{name} ({p.name}): no data rows")
             continue
         first_row = 2 if kind in ("csv", "excel") else 1
-        keys = [c for c in need if c in schema["keys"] or "width" in cols.get(c, {})]
+        ids = [c for c in need if c in schema["keys"] or "width" in cols.get(c, {})]
+        keys = list(comps[name].get("keys", ids))  # a companion may name its own key (patent_id)
         notes: list[str] = []
-        for c in keys:
-            sp = cols[c]
+        for c in [*ids, *(k for k in keys if k not in ids)]:
+            sp = cols.get(c, {"dtype": "str"})
             if sp["dtype"] in _TEXT_TYPES:
                 df[c] = _check_id(c, sp, df[c], first_row, problems, notes)
             else:
@@ -950,7 +956,7 @@ def load_companions(slug: str, files: Mapping[str, str | Path] | None, *,
             if dup.any():
                 problems.append(f"{name} ({p.name}): {int(dup.sum())} rows share their key "
                                 f"({' + '.join(keys)}; {_row_list(dup, first_row)}): keep one row per key")
-            df = df.astype({c: "int64" for c in keys if cols[c]["dtype"] == "int"})
+            df = df.astype({c: "int64" for c in ids if cols[c]["dtype"] == "int"})
         df.attrs.update(source=str(p), companion=name)
         out[name] = df
     if problems:
