@@ -62,14 +62,19 @@ def _project(tmp_path: Path, with_chapter: bool = True) -> Path:
     return src
 
 
-def _build(src: Path, build: Path) -> str:
+def _build(src: Path, build: Path, *, missing_design: int = 0) -> str:
+    """Build with -W; with ``missing_design`` rows lacking the design analysis, build without -W and
+    check that the page warns about exactly that many rows (the book's -W build then fails)."""
     out = src.parent / "html"
     env = {**os.environ, "AICHINA_BUILD_DIR": str(build)}
+    strict = ["-W"] if missing_design == 0 else []
     res = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", "-W", "-q", str(src), str(out)],
+        [sys.executable, "-m", "sphinx", "-b", "html", *strict, "-q", str(src), str(out)],
         env=env, capture_output=True, text=True, check=False,
     )
     assert res.returncode == 0, res.stderr
+    if missing_design:
+        assert f"{missing_design} scored row(s) without the design analysis" in res.stderr, res.stderr
     return (out / "book" / "scorecard.html").read_text(encoding="utf-8")
 
 
@@ -110,7 +115,7 @@ def test_page_shows_the_scorecard_numbers_and_follows_the_file(tmp_path: Path) -
     # the chapter is executed again and writes new verdicts; nothing in the Sphinx sources changes
     write_scorecard("industry-finance-ai", [_row(t, True, True, True) for t in ("a", "b", "c", "d")],
                     build_dir=build)
-    html = _build(src, build)
+    html = _build(src, build, missing_design=4)
     rows = _cells(html)
     assert rows[1][:6] == ["industry-finance-ai", "0 / 4 / 0", "4/4 (100%)", "—", "4/4 (100%)",
                            "— (no design analysis)"]
@@ -132,7 +137,7 @@ def test_page_without_scorecards_says_so_without_warning(tmp_path: Path) -> None
 
 def test_chapter_without_a_page_is_listed_without_a_link(tmp_path: Path) -> None:
     build = tmp_path / "build"
-    write_scorecard("bigdata-innovation-fusion", [_row("Bigdata", True, True, True)],
+    write_scorecard("bigdata-innovation-fusion", [_row("Bigdata", True, True, True, p_stars=0.8)],
                     build_dir=build)
     html = _build(_project(tmp_path, with_chapter=False), build)
     assert _cells(html)[1][0] == "bigdata-innovation-fusion"

@@ -567,6 +567,38 @@ def test_companion_problems_are_named_in_one_error(tmp_path: Path) -> None:
         load_companions("industry-finance-ai", [tmp_path / "fin.csv"])
 
 
+EXPORT_COMP = REPO_ROOT / "tests" / "fixtures" / "ai-export-upgrading_companions"
+
+
+def test_companion_keys_come_from_the_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A companion's own ``keys``: customs rows repeat their firm-year (``keys: []``); robot stocks are
+    one row per industry x year, an industry code being a whole number outside the panel's columns."""
+    from helpers.twins import load_companions
+
+    files = {n: EXPORT_COMP / f"{n}.csv" for n in ("transactions", "robots")}
+    raw = load_companions("ai-export-upgrading", files)
+    assert raw["transactions"].duplicated(["firm_id", "year"]).any()  # repeated keys are no error
+    assert raw["robots"]["ifr_ind14"].dtype == np.int64
+    assert len(raw["robots"]) == 14 * 13
+    rob = pd.read_csv(files["robots"])
+    pd.concat([rob, rob.head(1)]).to_csv(tmp_path / "dup.csv", index=False)
+    rob.assign(ifr_ind14=rob["ifr_ind14"] + 0.5).to_csv(tmp_path / "half.csv", index=False)
+    with pytest.raises(ValueError, match=r"robots \(dup.csv\): 2 rows share their key \(ifr_ind14 \+ year; rows 2, 184"):
+        load_companions("ai-export-upgrading", {"robots": tmp_path / "dup.csv"})
+    with pytest.raises(ValueError, match=r"robots \(half.csv\): column 'ifr_ind14' must hold whole numbers"):
+        load_companions("ai-export-upgrading", {"robots": tmp_path / "half.csv"})
+
+    import helpers.twins.loader as loader
+
+    (tmp_path / SLUG).mkdir()
+    (tmp_path / SLUG / "schema.yml").write_text(
+        "keys: [id]\ncolumns:\n  id: {dtype: str}\n"
+        "companions:\n  raw: {columns: [id, x], builds: y, keys: [id, z]}\n", encoding="utf-8")
+    monkeypatch.setattr(loader, "slug_dir", lambda slug: tmp_path / slug)
+    with pytest.raises(ValueError, match=r"companion 'raw': keys must be a list of its columns"):
+        loader.read_schema(SLUG)
+
+
 def test_a_companion_with_its_own_key_allows_many_rows_per_firm(tmp_path: Path) -> None:
     """Patents: many rows per firm and year, one per patent_id (the companion's `keys` in the schema)."""
     from helpers.twins import load_companions

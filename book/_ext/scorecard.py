@@ -48,7 +48,10 @@ from docutils import nodes
 from sphinx.addnodes import pending_xref
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+
+LOGGER = logging.getLogger(__name__)
 
 HEADERS = (
     "Chapter",
@@ -88,6 +91,29 @@ def _col(rows: pd.DataFrame, name: str) -> pd.Series:
 def _scored(rows: pd.DataFrame) -> pd.DataFrame:
     """Rows that count: every row whose class is not ``target``."""
     return rows[_col(rows, "class").astype(object).ne("target").to_numpy()]
+
+
+def missing_design(frame: pd.DataFrame) -> list[str]:
+    """Scored rows that lack the design analysis: no ``p_sign``, or no ``p_stars`` although the
+    paper publishes a star class. The directive warns about them, so a ``-W`` build fails.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"slug": ["a"] * 4, "table": ["t1"] * 4, "column": ["c"] * 4,
+    ...                   "term": ["x", "y", "z", "w"],
+    ...                   "class": ["untargeted", "calibrated", "target", "untargeted"],
+    ...                   "published_stars": ["***", None, "**", "*"],
+    ...                   "p_sign": [0.9, 0.8, None, 0.7], "p_stars": [0.5, None, None, None]})
+    >>> missing_design(f)
+    ['a t1/c/w']
+    """
+    rows = _scored(frame)
+    if "scored" in rows:
+        rows = rows[rows["scored"].astype(object).ne(False).to_numpy()]
+    p_sign, p_stars = _col(rows, "p_sign"), _col(rows, "p_stars")
+    stars = _col(rows, "published_stars")
+    bad = p_sign.isna() | (stars.notna() & stars.astype(str).str.len().gt(0) & p_stars.isna())
+    return [f"{r.slug} {r.table}/{r.column}/{r.term}" for r in rows[bad.to_numpy()].itertuples()]
 
 
 def replication_shares(rows: pd.DataFrame) -> np.ndarray:
@@ -248,8 +274,15 @@ def distribution_figure(summary: pd.DataFrame) -> str | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from helpers.plotting import book_style
+
+    with book_style():
+        return _distribution_png(have, plt)
+
+
+def _distribution_png(have: list, plt: Any) -> str:
     fig, axes = plt.subplots(1, len(have), figsize=(2.6 * len(have) + 0.6, 2.4), sharey=False,
-                             squeeze=False, dpi=150)
+                             squeeze=False)
     for ax, r in zip(axes[0], have, strict=True):
         ax.hist(r.shares, bins=np.linspace(0, 1, 21), color="#4477AA", alpha=0.85)
         k, m = r.stars
@@ -263,7 +296,9 @@ def distribution_figure(summary: pd.DataFrame) -> str | None:
     axes[0][0].legend(fontsize=7, frameon=False, loc="upper left")
     fig.tight_layout()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    # 300 dpi: the page shows it at most 768 px wide, and a sharp image needs 1.5 pixels per CSS
+    # pixel (the browser check measures it)
+    fig.savefig(buf, format="png", dpi=300)
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
@@ -287,7 +322,13 @@ class ScorecardDirective(SphinxDirective):
         from helpers.report import read_scorecards
 
         folder = build_dir(self.env.app)
-        summary = summarize(read_scorecards(build_dir=folder))
+        frame = read_scorecards(build_dir=folder)
+        missing = missing_design(frame) if len(frame) else []
+        if missing:
+            LOGGER.warning("scorecard: %d scored row(s) without the design analysis (every scored "
+                           "row needs p_sign, and p_stars where stars are published): %s",
+                           len(missing), "; ".join(missing[:10]), location=self.get_location())
+        summary = summarize(frame)
         if summary.empty:
             para = nodes.paragraph(
                 text="No chapter has written a scorecard yet. Each chapter writes its verdicts when "

@@ -25,11 +25,13 @@ ROOT = Path(__file__).resolve().parents[2]
 PDF_NAME = "ai-china-executable-papers.pdf"
 PDF = Path(os.environ.get("PDF_FILE", build_dir() / "pdf" / PDF_NAME))
 SINGLEHTML = Path(os.environ.get("SINGLEHTML_DIR", build_dir() / "singlehtml"))
-NOTEBOOKS = book_chapters(ROOT)  # the papers (the warm-up has no Chinese title since its rework)
+NOTEBOOKS = book_chapters(ROOT)  # the papers (the warm-up has no Chinese title)
 
 
 def first_cell(notebook: Path) -> str:
-    return "".join(json.loads(notebook.read_text(encoding="utf-8"))["cells"][0]["source"])
+    """The first Markdown cell (a chapter's first cell is its hidden install cell)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return "".join(next(c for c in cells if c["cell_type"] == "markdown")["source"])
 
 
 def titles(notebook: Path) -> tuple[str, str]:

@@ -16,8 +16,9 @@ Schema format (documented for users in ``data/README.md``)::
         description: "the 22 raw indicators of Table 1, one row per city-year"
         columns: [city_id, year, st_firms, ...]
         builds: "FI (coupling-coordination degree)"
-        # keys: [patent_id]          # optional: the companion's own row key (default: the panel's
-        #                            # keys and ID columns among its columns)
+        keys: [city_id, year]        # optional: the columns that identify a row (default: the
+                                     # panel keys and coded ID columns among its columns; [] for
+                                     # tables with repeated keys, such as customs transactions)
 
 Per column: ``dtype`` one of ``int``, ``float``, ``str``, ``category``, ``bool``; optional ``min`` and
 ``max`` (inclusive), ``values`` (allowed set), ``required`` (default true), ``nullable`` (default
@@ -169,8 +170,9 @@ def validate_schema(schema: dict[str, Any]) -> list[str]:
     for name, spec in companions.items():
         if not isinstance(spec, dict) or not spec.get("columns") or not spec.get("builds"):
             problems.append(f"companion {name!r}: needs 'columns' and 'builds' (what the chapter makes of it)")
-        elif not set(spec.get("keys", [])) <= set(spec["columns"]):
-            problems.append(f"companion {name!r}: its keys must be among its columns")
+        elif "keys" in spec and (not isinstance(spec["keys"], list)
+                                 or not set(spec["keys"]) <= set(spec["columns"])):
+            problems.append(f"companion {name!r}: keys must be a list of its columns")
     schema["columns"] = cols
     schema["companions"] = companions
     schema.setdefault("keys", [])
@@ -843,9 +845,11 @@ def load_companions(slug: str, files: Mapping[str, str | Path] | None, *,
     Each file is read like a panel (CSV with its encoding and delimiter detected, .xlsx, .dta,
     Parquet), only read, never written. The companion's columns listed in the schema must be there;
     ID columns with a ``width`` in the schema (stock and city codes) are read as text and padded as
-    in :func:`load_panel`; the companion's key columns (the schema's keys and ID columns among its
-    columns, or the companion's own ``keys`` in the schema, e.g. a patent's ``patent_id``) must be
-    complete and unique.
+    in :func:`load_panel`; the companion's key columns (its ``keys`` in the schema, by default the
+    schema's keys and ID columns among its columns) must be complete and unique; a key column that
+    the panel schema does not describe (an industry code) must hold whole numbers. ``keys: []``
+    checks none (customs transactions repeat their firm-year). Coded ID columns outside the keys
+    (the stock code of a patent file keyed by ``patent_id``) are padded all the same.
 
     Parameters
     ----------
@@ -931,11 +935,12 @@ def load_companions(slug: str, files: Mapping[str, str | Path] | None, *,
             problems.append(f"{name} ({p.name}): no data rows")
             continue
         first_row = 2 if kind in ("csv", "excel") else 1
-        ids = [c for c in need if c in schema["keys"] or "width" in cols.get(c, {})]
-        keys = list(comps[name].get("keys", ids))  # a companion may name its own key (patent_id)
+        own = comps[name].get("keys")
+        keys = (list(own) if own is not None
+                else [c for c in need if c in schema["keys"] or "width" in cols.get(c, {})])
         notes: list[str] = []
-        for c in [*ids, *(k for k in keys if k not in ids)]:
-            sp = cols.get(c, {"dtype": "str"})
+        for c in keys:
+            sp = cols.get(c, {"dtype": "int"})  # a key of the companion alone: an industry or row code
             if sp["dtype"] in _TEXT_TYPES:
                 df[c] = _check_id(c, sp, df[c], first_row, problems, notes)
             else:
@@ -949,6 +954,9 @@ def load_companions(slug: str, files: Mapping[str, str | Path] | None, *,
             if gone.any():
                 problems.append(f"{name} ({p.name}): column {c!r} has {int(gone.sum())} missing cell(s) "
                                 f"({_row_list(gone, first_row)}); every row needs its key")
+        for c in need:  # coded IDs outside the keys (a patent's stock code) are padded all the same
+            if c not in keys and "width" in cols.get(c, {}):
+                df[c] = _check_id(c, cols[c], df[c], first_row, problems, notes)
         for note in notes:
             warnings.warn(f"{name} ({p.name}): {note}", UserWarning, stacklevel=2)
         if keys and not any(f"{name} ({p.name})" in q for q in problems):
@@ -956,7 +964,7 @@ def load_companions(slug: str, files: Mapping[str, str | Path] | None, *,
             if dup.any():
                 problems.append(f"{name} ({p.name}): {int(dup.sum())} rows share their key "
                                 f"({' + '.join(keys)}; {_row_list(dup, first_row)}): keep one row per key")
-            df = df.astype({c: "int64" for c in ids if cols[c]["dtype"] == "int"})
+            df = df.astype({c: "int64" for c in keys if cols.get(c, {"dtype": "int"})["dtype"] == "int"})
         df.attrs.update(source=str(p), companion=name)
         out[name] = df
     if problems:
