@@ -32,10 +32,11 @@ pytestmark = pytest.mark.slow
 CHAPTERS = {slug: next(p for p in book_chapters() if slug in p.stem) for slug in SLUGS}
 # Chapters whose real-data mode is finished. The others are expected to fail (strict: once one
 # passes, this test fails until it is listed here), so the list says where issue 22 stands.
-READY = {"ai-manufacturing-cities", "industry-finance-ai", "bigdata-innovation-fusion", "ai-export-upgrading"}
+READY = {"ai-manufacturing-cities", "industry-finance-ai", "bigdata-innovation-fusion", "ai-export-upgrading",
+         "ai-new-quality-productivity"}
 TWIN_ONLY_HEADERS = ("Estimand", "Effect", "P(sign)", "P(stars)")
 # Chapters that skip, with a note, the sections whose optional columns (required: false) a file lacks.
-OPTIONAL_SKIPS = {"industry-finance-ai", "ai-export-upgrading"}
+OPTIONAL_SKIPS = {"industry-finance-ai", "ai-export-upgrading", "ai-new-quality-productivity"}
 # Chapters with companion raw files: the fixture files under tests/fixtures/<slug>_companions/ and
 # the glue keys of the sections that need them (glued only when the files are given).
 COMPANIONS = {
@@ -49,6 +50,11 @@ COMPANIONS = {
                   "io_matrix"),
         "glued": ("n_tx", "n_inter", "n_hs_int", "dvar_gap", "share_above1", "alt_gap",
                   "fig_dvar_variants", "fig_penetration", "robot_gap", "ziv_gap", "for_gap", "back_gap"),
+    },
+    "ai-new-quality-productivity": {
+        "files": ("indicators", "patents", "reports"),
+        "glued": ("nqp_gap", "w_lab", "fig_nqp", "n_pat", "pat_gap", "share_ai", "word_zero", "ex2_slope_b",
+                  "ex5_b"),
     },
 }
 

@@ -597,3 +597,22 @@ def test_companion_keys_come_from_the_schema(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(loader, "slug_dir", lambda slug: tmp_path / slug)
     with pytest.raises(ValueError, match=r"companion 'raw': keys must be a list of its columns"):
         loader.read_schema(SLUG)
+
+
+def test_a_companion_with_its_own_key_allows_many_rows_per_firm(tmp_path: Path) -> None:
+    """Patents: many rows per firm and year, one per patent_id (the companion's `keys` in the schema)."""
+    from helpers.twins import load_companions
+
+    src = REPO_ROOT / "tests" / "fixtures" / "ai-new-quality-productivity_companions" / "patents.csv"
+    pat = pd.read_csv(src, dtype={"stkcd": str})
+    assert pat.duplicated(["stkcd", "app_year"]).any()  # the case: a firm files several patents a year
+    pat.assign(stkcd=pat["stkcd"].astype(int)).to_csv(tmp_path / "pat.csv", index=False)  # codes as numbers
+    with pytest.warns(UserWarning, match="got their leading zeros back"):
+        raw = load_companions("ai-new-quality-productivity", {"patents": tmp_path / "pat.csv"})
+    assert len(raw["patents"]) == len(pat) and raw["patents"]["stkcd"].str.fullmatch(r"\d{6}").all()
+    pd.concat([pat, pat.head(3)]).to_csv(tmp_path / "dup.csv", index=False)
+    with pytest.raises(ValueError, match=r"patents \(dup.csv\): 6 rows share their key \(patent_id;"):
+        load_companions("ai-new-quality-productivity", {"patents": tmp_path / "dup.csv"})
+    pat.assign(patent_id=pat["patent_id"].where(pat.index != 4)).to_csv(tmp_path / "gap.csv", index=False)
+    with pytest.raises(ValueError, match=r"column 'patent_id' has 1 missing cell\(s\)"):
+        load_companions("ai-new-quality-productivity", {"patents": tmp_path / "gap.csv"})

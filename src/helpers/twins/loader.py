@@ -848,7 +848,8 @@ def load_companions(slug: str, files: Mapping[str, str | Path] | None, *,
     in :func:`load_panel`; the companion's key columns (its ``keys`` in the schema, by default the
     schema's keys and ID columns among its columns) must be complete and unique; a key column that
     the panel schema does not describe (an industry code) must hold whole numbers. ``keys: []``
-    checks none (customs transactions repeat their firm-year).
+    checks none (customs transactions repeat their firm-year). Coded ID columns outside the keys
+    (the stock code of a patent file keyed by ``patent_id``) are padded all the same.
 
     Parameters
     ----------
@@ -953,6 +954,9 @@ def load_companions(slug: str, files: Mapping[str, str | Path] | None, *,
             if gone.any():
                 problems.append(f"{name} ({p.name}): column {c!r} has {int(gone.sum())} missing cell(s) "
                                 f"({_row_list(gone, first_row)}); every row needs its key")
+        for c in need:  # coded IDs outside the keys (a patent's stock code) are padded all the same
+            if c not in keys and "width" in cols.get(c, {}):
+                df[c] = _check_id(c, cols[c], df[c], first_row, problems, notes)
         for note in notes:
             warnings.warn(f"{name} ({p.name}): {note}", UserWarning, stacklevel=2)
         if keys and not any(f"{name} ({p.name})" in q for q in problems):
