@@ -51,10 +51,12 @@ def validator() -> jsonschema.Draft7Validator:
 
 
 def chinese_subtitle(notebook: Path) -> str:
-    """The chapter's Chinese title: the italic line under its heading in the first cell."""
-    source = "".join(json.loads(notebook.read_text(encoding="utf-8"))["cells"][0]["source"])
+    """The chapter's Chinese title: the italic line under its heading in the first Markdown cell
+    (the first cell is the hidden install cell)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    source = "".join(next(c for c in cells if c["cell_type"] == "markdown")["source"])
     match = re.search(r"^\*([^*\n]*[\u4e00-\u9fff][^*\n]*)\*$", source, re.MULTILINE)
-    assert match, f"{notebook.name}: no Chinese subtitle in the first cell"
+    assert match, f"{notebook.name}: no Chinese subtitle in the first Markdown cell"
     return match.group(1)
 
 
