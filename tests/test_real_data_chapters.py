@@ -36,10 +36,17 @@ READY = {"ai-manufacturing-cities", "industry-finance-ai", "bigdata-innovation-f
          "ai-new-quality-productivity"}
 TWIN_ONLY_HEADERS = ("Estimand", "Effect", "P(sign)", "P(stars)")
 # Chapters that skip, with a note, the sections whose optional columns (required: false) a file lacks.
-OPTIONAL_SKIPS = {"industry-finance-ai", "ai-export-upgrading", "ai-new-quality-productivity"}
+OPTIONAL_SKIPS = {"industry-finance-ai", "ai-export-upgrading", "ai-new-quality-productivity",
+                  "ai-manufacturing-cities"}
 # Chapters with companion raw files: the fixture files under tests/fixtures/<slug>_companions/ and
 # the glue keys of the sections that need them (glued only when the files are given).
 COMPANIONS = {
+    "ai-manufacturing-cities": {
+        "files": ("firms", "patents", "qiyan", "city_year", "province_year", "units"),
+        "glued": ("n_firm_records", "n_ind_firms", "n_pat_records", "gap_firm", "fig_impute", "total20",
+                  "fig_map_firms", "fig_map_patents", "fig_top20", "fig_national", "gini20", "moran_i",
+                  "fig_kde", "gc_move", "b_10k"),
+    },
     "industry-finance-ai": {
         "files": ("texts", "firm_inputs", "financing", "city_digital", "cities"),
         "glued": ("n_texts", "n_has_neg", "da_gap", "tau_gap", "fin_gap", "dig_gap", "fig_digi",
