@@ -40,6 +40,11 @@ OPTIONAL_SKIPS = {"industry-finance-ai", "ai-export-upgrading", "ai-new-quality-
 # Chapters with companion raw files: the fixture files under tests/fixtures/<slug>_companions/ and
 # the glue keys of the sections that need them (glued only when the files are given).
 COMPANIONS = {
+    "bigdata-innovation-fusion": {
+        "files": ("indicators", "instruments", "cities"),
+        "glued": ("fi_gap", "fi_gap_word", "mean_C", "mean_T", "min_C", "corr_fi_sqrtT_shown", "fig_weights",
+                  "fig_level", "F_iv_relief", "F_iv_phones", "ar_iv_relief", "weak_words"),
+    },
     "industry-finance-ai": {
         "files": ("texts", "firm_inputs", "financing", "city_digital", "cities"),
         "glued": ("n_texts", "n_has_neg", "da_gap", "tau_gap", "fin_gap", "dig_gap", "fig_digi",
