@@ -36,7 +36,7 @@ READY = {"ai-manufacturing-cities", "industry-finance-ai", "bigdata-innovation-f
          "ai-new-quality-productivity"}
 TWIN_ONLY_HEADERS = ("Estimand", "Effect", "P(sign)", "P(stars)")
 # Chapters that skip, with a note, the sections whose optional columns (required: false) a file lacks.
-OPTIONAL_SKIPS = {"industry-finance-ai", "ai-export-upgrading", "ai-new-quality-productivity"}
+OPTIONAL_SKIPS = {"bigdata-innovation-fusion", "industry-finance-ai", "ai-export-upgrading", "ai-new-quality-productivity"}
 # Chapters with companion raw files: the fixture files under tests/fixtures/<slug>_companions/ and
 # the glue keys of the sections that need them (glued only when the files are given).
 COMPANIONS = {
