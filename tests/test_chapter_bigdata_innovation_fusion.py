@@ -117,14 +117,14 @@ def test_row_classes_follow_the_twin(published) -> None:
 
 @pytest.mark.slow
 def test_chapter_runs_on_the_real_data_fixture(tmp_path, monkeypatch) -> None:
-    # the whole chapter on a file in the documented schema: sections that need raw inputs the file
-    # lacks (the 22 indicators, the instruments) are skipped, and no scorecard is written
+    # the whole chapter on a file in the documented schema without its companion raw files: sections
+    # that need them (the 22 indicators, the instruments) are skipped, and no scorecard is written
     import nbformat
     from nbclient import NotebookClient
 
     nb = nbformat.read(REPO_ROOT / "notebooks" / "01_bigdata-innovation-fusion.ipynb", as_version=4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    cell.source = f"DATA = {str(FIXTURE)!r}"
+    cell.source = f"DATA = {str(FIXTURE)!r}\nRAW_FILES = None"  # no companion raw files
     monkeypatch.setenv("AICHINA_QUICK", "1")
     monkeypatch.setenv("AICHINA_BUILD_DIR", str(tmp_path))
     NotebookClient(nb, timeout=600, kernel_name="python3",
