@@ -117,14 +117,14 @@ def test_row_classes_follow_the_twin(published) -> None:
 
 @pytest.mark.slow
 def test_chapter_runs_on_the_real_data_fixture(tmp_path, monkeypatch) -> None:
-    # the whole chapter on a file in the documented schema: sections that need raw inputs the file
-    # lacks (the 22 indicators, the instruments) are skipped, and no scorecard is written
+    # the whole chapter on a file in the documented schema without its companion raw files: sections
+    # that need them (the 22 indicators, the instruments) are skipped, and no scorecard is written
     import nbformat
     from nbclient import NotebookClient
 
     nb = nbformat.read(REPO_ROOT / "notebooks" / "01_bigdata-innovation-fusion.ipynb", as_version=4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    cell.source = f"DATA = {str(FIXTURE)!r}"
+    cell.source = f"DATA = {str(FIXTURE)!r}\nRAW_FILES = None"  # no companion raw files
     monkeypatch.setenv("AICHINA_QUICK", "1")
     monkeypatch.setenv("AICHINA_BUILD_DIR", str(tmp_path))
     NotebookClient(nb, timeout=600, kernel_name="python3",
@@ -133,3 +133,37 @@ def test_chapter_runs_on_the_real_data_fixture(tmp_path, monkeypatch) -> None:
     names = {o.metadata["scrapbook"]["name"] for c in nb.cells if c.cell_type == "code"
              for o in c.get("outputs", []) if "scrapbook" in o.get("metadata", {})}
     assert "twfe_b" in names and "fi_gap" not in names and "F_iv_relief" not in names
+
+
+@pytest.mark.slow
+def test_the_cities_file_fills_the_city_columns_a_panel_leaves_out(tmp_path, monkeypatch) -> None:
+    # a panel with the required columns only, plus the companion cities file: the sections that need
+    # the province, the pilot years and the special cities run (their numbers are glued) on the same
+    # values as with a full panel; only Table 5's splits (not in the cities file) are skipped
+    import nbformat
+    from nbclient import NotebookClient
+
+    from helpers.twins import SKIP_TITLE
+    from helpers.twins.loader import read_schema
+
+    optional = [c for c, sp in read_schema(SLUG)["columns"].items() if not sp["required"]]
+    user = tmp_path / "panel.csv"
+    pd.read_csv(FIXTURE, dtype=str).drop(columns=optional).to_csv(user, index=False)
+    cities = REPO_ROOT / "tests" / "fixtures" / f"{SLUG}_companions" / "cities.csv"
+    nb = nbformat.read(REPO_ROOT / "notebooks" / "01_bigdata-innovation-fusion.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    cell.source = f"DATA = {str(user)!r}\nRAW_FILES = {{'cities': {str(cities)!r}}}"
+    monkeypatch.setenv("AICHINA_QUICK", "1")
+    monkeypatch.setenv("AICHINA_BUILD_DIR", str(tmp_path))
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(REPO_ROOT / "notebooks")}}).execute()
+    glued = {o.metadata["scrapbook"]["name"]: o.data.get("application/papermill.record/text/plain")
+             for c in nb.cells if c.cell_type == "code"
+             for o in c.get("outputs", []) if "scrapbook" in o.get("metadata", {})}
+    assert {"se_ratio_prov", "n_special", "n_py_ident", "n_diggre", "syn_Digine", "es_p", "ri_p_shown"} <= set(glued)
+    notes = [o.data["text/markdown"] for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+             if SKIP_TITLE in o.get("data", {}).get("text/markdown", "")]
+    assert [n for n in notes if "`Elec`" in n] and not [n for n in notes if "province" in n or "bd_year" in n]
+    full = pd.read_csv(FIXTURE)
+    assert int(glued["n_special"]) == full.loc[full["special_city"], "city_id"].nunique()
+    assert int(glued["n_diggre"]) > 0

@@ -36,11 +36,16 @@ READY = {"ai-manufacturing-cities", "industry-finance-ai", "bigdata-innovation-f
          "ai-new-quality-productivity"}
 TWIN_ONLY_HEADERS = ("Estimand", "Effect", "P(sign)", "P(stars)")
 # Chapters that skip, with a note, the sections whose optional columns (required: false) a file lacks.
-OPTIONAL_SKIPS = {"industry-finance-ai", "ai-export-upgrading", "ai-new-quality-productivity",
-                  "ai-manufacturing-cities"}
+OPTIONAL_SKIPS = {"bigdata-innovation-fusion", "industry-finance-ai", "ai-export-upgrading",
+                  "ai-new-quality-productivity", "ai-manufacturing-cities"}
 # Chapters with companion raw files: the fixture files under tests/fixtures/<slug>_companions/ and
 # the glue keys of the sections that need them (glued only when the files are given).
 COMPANIONS = {
+    "bigdata-innovation-fusion": {
+        "files": ("indicators", "instruments", "cities"),
+        "glued": ("fi_gap", "fi_gap_word", "mean_C", "mean_T", "min_C", "corr_fi_sqrtT_shown", "fig_weights",
+                  "fig_level", "F_iv_relief", "F_iv_phones", "ar_iv_relief", "weak_words"),
+    },
     "ai-manufacturing-cities": {
         "files": ("firms", "patents", "qiyan", "city_year", "province_year", "units"),
         "glued": ("n_firm_records", "n_ind_firms", "n_pat_records", "gap_firm", "fig_impute", "total20",

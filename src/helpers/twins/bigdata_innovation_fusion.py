@@ -478,14 +478,15 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
 
     ``scale`` "full" (283 cities x 13 years) or "quick" (60 cities); ``seed`` default from
     ``calibration.yml``. Returns the Twin: ``panel``, ``raw`` (``indicators``: 22 raw indicators in
-    levels; ``cities``), ``truth`` (module docstring) and ``meta`` (``design``: what :func:`redraw`
+    levels; ``cities``; ``instruments``: relief, 1984 phones and national internet users, also in the
+    panel), ``truth`` (module docstring) and ``meta`` (``design``: what :func:`redraw`
     needs). Raises ValueError for an unknown scale.
 
     Examples
     --------
     >>> t = build("quick", seed=3)
     >>> t.panel.shape[0], sorted(t.raw)
-    (780, ['cities', 'indicators'])
+    (780, ['cities', 'indicators', 'instruments'])
     """
     from helpers.twins.loader import read_calibration
 
@@ -710,5 +711,7 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
                      "are RECONSTRUCTED to match Table 6's sample sizes. Regions differ in level but share the "
                      "national path (no region-specific trends), so TWFE with year effects is unbiased; "
                      "Figure 1's regional growth rates are therefore not reproduced.")}
-    return E.Twin(slug=SLUG, panel=out, raw={"indicators": indicators, "cities": city_frame},
-                  truth=truth, meta=meta)
+    # the instruments' inputs as a raw table too (companion "instruments" of the schema); the panel keeps them
+    instruments = out[["city_id", "year", "relief", "phones1984", "netizens_national"]].copy()
+    return E.Twin(slug=SLUG, panel=out, raw={"indicators": indicators, "cities": city_frame,
+                                             "instruments": instruments}, truth=truth, meta=meta)
