@@ -616,3 +616,22 @@ def test_a_companion_with_its_own_key_allows_many_rows_per_firm(tmp_path: Path) 
     pat.assign(patent_id=pat["patent_id"].where(pat.index != 4)).to_csv(tmp_path / "gap.csv", index=False)
     with pytest.raises(ValueError, match=r"column 'patent_id' has 1 missing cell\(s\)"):
         load_companions("ai-new-quality-productivity", {"patents": tmp_path / "gap.csv"})
+
+
+def test_companion_columns_get_the_panel_schemas_types(tmp_path: Path) -> None:
+    """A cities file's text "False" is False and a wrong value is named, as in load_panel."""
+    from helpers.twins import load_companions
+
+    src = REPO_ROOT / "tests/fixtures/bigdata-innovation-fusion_companions/cities.csv"
+    cities = pd.read_csv(src, dtype=str)
+    cities["special_city"] = np.where(np.arange(len(cities)) % 2 == 0, "True", "False")
+    good = tmp_path / "cities.csv"
+    cities.to_csv(good, index=False)
+    raw = load_companions("bigdata-innovation-fusion", {"cities": good})["cities"]
+    assert raw["special_city"].dtype == bool
+    assert raw["special_city"].tolist() == [i % 2 == 0 for i in range(len(cities))]
+    cities.loc[3, "special_city"] = "maybe"
+    bad = tmp_path / "bad.csv"
+    cities.to_csv(bad, index=False)
+    with pytest.raises(ValueError, match=r"(?s)cities \(bad.csv\).*special_city.*must be bool"):
+        load_companions("bigdata-innovation-fusion", {"cities": bad})

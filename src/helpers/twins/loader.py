@@ -845,8 +845,10 @@ def load_companions(slug: str, files: Mapping[str, str | Path] | None, *,
     Each file is read like a panel (CSV with its encoding and delimiter detected, .xlsx, .dta,
     Parquet), only read, never written. The companion's columns listed in the schema must be there;
     ID columns with a ``width`` in the schema (stock and city codes) are read as text and padded as
-    in :func:`load_panel`; the companion's key columns (its ``keys`` in the schema, by default the
-    schema's keys and ID columns among its columns) must be complete and unique; a key column that
+    in :func:`load_panel`, and every other column the panel schema describes gets its type and
+    checks (a ``bool`` column's "False" is False; missing cells are allowed); the companion's key
+    columns (its ``keys`` in the schema, by default the schema's keys and ID columns among its
+    columns) must be complete and unique; a key column that
     the panel schema does not describe (an industry code) must hold whole numbers. ``keys: []``
     checks none (customs transactions repeat their firm-year). Coded ID columns outside the keys
     (the stock code of a patent file keyed by ``patent_id``) are padded all the same.
@@ -957,6 +959,19 @@ def load_companions(slug: str, files: Mapping[str, str | Path] | None, *,
         for c in need:  # coded IDs outside the keys (a patent's stock code) are padded all the same
             if c not in keys and "width" in cols.get(c, {}):
                 df[c] = _check_id(c, cols[c], df[c], first_row, problems, notes)
+        # columns the panel schema describes get its types and checks ("False" is False, a province a
+        # category), as in load_panel; missing cells are allowed in a companion
+        typed = {c: {**cols[c], "required": False, "nullable": True} for c in df.columns
+                 if c in cols and c not in keys and "width" not in cols[c]}
+        if typed and not any(f"{name} ({p.name})" in q for q in problems):
+            try:
+                conv = _check(df[list(typed)], {"keys": [], "columns": typed}, f"{name} ({p.name})",
+                              first_row, notes=notes)
+            except ValueError as err:
+                problems.append(str(err))
+                continue
+            for c in typed:
+                df[c] = conv[c].set_axis(df.index)
         for note in notes:
             warnings.warn(f"{name} ({p.name}): {note}", UserWarning, stacklevel=2)
         if keys and not any(f"{name} ({p.name})" in q for q in problems):
