@@ -72,6 +72,12 @@ def test_cache_survives_an_unchanged_tree_and_is_emptied_by_a_helper_change(
     _fill_cache(app)
     monkeypatch.setenv("AICHINA_SEED", "7")
     assert _build(app, monkeypatch)
+    _fill_cache(app)
+    # and a new pin in the lock
+    (root / "requirements.lock").write_text("pyfixest==0.60.1\n")
+    assert _build(app, monkeypatch)
+    _fill_cache(app)
+    assert not _build(app, monkeypatch)
 
 
 def test_other_execution_modes_are_left_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -2,9 +2,10 @@
 
 The book executes notebooks through jupyter-cache (``execute_notebooks: cache``), which keys a
 notebook's outputs on the notebook's own code. A chapter's numbers also depend on ``src/helpers``
-(the twins, the estimators, the tables), on the input files in ``data/`` and on the environment
-variables that choose the twin (``AICHINA_SEED``, ``AICHINA_QUICK``). Without this extension, a change
-to a helper left every chapter showing the outputs of the old code.
+(the twins, the estimators, the tables), on the input files in ``data/``, on the pinned versions in
+``requirements.lock`` and on the environment variables that choose the twin (``AICHINA_SEED``,
+``AICHINA_QUICK``). Without this extension, a change to a helper left every chapter showing the
+outputs of the old code.
 
 On ``config-inited`` this extension computes a fingerprint of those inputs and compares it with the one
 stored beside the cache (``<build>/.jupyter_cache.fingerprint``). When they differ it empties the
@@ -32,6 +33,9 @@ LOGGER = logging.getLogger(__name__)
 ENV_VARS = ("AICHINA_SEED", "AICHINA_QUICK")
 #: Folders (relative to the book's root) whose files a chapter imports or reads.
 INPUT_DIRS = ("src/helpers", "data")
+#: Single files that change what a chapter computes: the pinned versions (a pyfixest upgrade moves
+#: the numbers).
+INPUT_FILES = ("requirements.lock",)
 #: Generated or byte-compiled files that do not count.
 SKIP_PARTS = frozenset({"__pycache__", "_generated", ".ipynb_checkpoints"})
 
@@ -49,8 +53,9 @@ def fingerprint(root: Path, *, environ: dict[str, str] | None = None) -> str:
     Returns
     -------
     str
-        A SHA-256 hex digest; it changes when a file under :data:`INPUT_DIRS` is added, removed,
-        renamed or edited, or when one of :data:`ENV_VARS` changes.
+        A SHA-256 hex digest; it changes when a file under :data:`INPUT_DIRS` or one of
+        :data:`INPUT_FILES` is added, removed, renamed or edited, or when one of :data:`ENV_VARS`
+        changes.
 
     Examples
     --------
@@ -78,6 +83,9 @@ def fingerprint(root: Path, *, environ: dict[str, str] | None = None) -> str:
 
 
 def _input_files(root: Path) -> Iterable[Path]:
+    for name in INPUT_FILES:
+        if (root / name).is_file():
+            yield root / name
     for folder in INPUT_DIRS:
         base = root / folder
         if not base.is_dir():
