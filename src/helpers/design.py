@@ -571,6 +571,30 @@ class ManyDesign:
         return out
 
 
+def _reference_fit(data: pd.DataFrame, formula: str, vcov: Any, parse: Any, who: str,
+                   prepare: str) -> tuple[np.ndarray, str | dict[str, str], pd.DataFrame, Any]:
+    """Checks and pyfixest's own fit that :func:`prepare_many` and :func:`prepare_iv_many` start from.
+
+    Returns the outcome block, the checked vcov, the data with a fresh index and the fit; errors name
+    ``who`` (``fit_many`` or ``iv_many``) and ``prepare`` (``prepare_many`` or ``prepare_iv_many``).
+    """
+    import pyfixest as pf
+
+    if not isinstance(data, pd.DataFrame):
+        raise ValueError(f"{who}: data must be a pandas DataFrame, got {type(data).__name__}")
+    lhs = parse(formula)
+    if lhs not in data.columns:
+        raise ValueError(f"{prepare}: data has no outcome column {lhs!r} (the formula's left side)")
+    y0 = _outcome_block(data[[lhs]].to_numpy(dtype=float), len(data))
+    vc = _check_vcov(vcov, data)
+    template = data.reset_index(drop=True)
+    try:
+        fit0 = pf.feols(formula, template, vcov=vc)
+    except Exception as err:  # pyfixest's own message names the problem
+        raise ValueError(f"{who}: pyfixest could not fit {formula!r}: {err}") from err
+    return y0, vc, template, fit0
+
+
 def prepare_many(data: pd.DataFrame, formula: str, *, vcov: str | Mapping[str, str] | None = None
                  ) -> ManyDesign:
     """Prepare the design of :func:`fit_many` once; ``.fit(Y)`` then fits outcome blocks.
@@ -590,20 +614,8 @@ def prepare_many(data: pd.DataFrame, formula: str, *, vcov: str | Mapping[str, s
     >>> bool(np.allclose(pd.concat([a, b])["estimate"], fit_many(df, "y ~ x | g", Y, vcov={"CRV1": "g"})["estimate"]))
     True
     """
-    import pyfixest as pf
-
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"fit_many: data must be a pandas DataFrame, got {type(data).__name__}")
-    lhs = _parse_formula(formula)
-    if lhs not in data.columns:
-        raise ValueError(f"prepare_many: data has no outcome column {lhs!r} (the formula's left side)")
-    y0 = _outcome_block(data[[lhs]].to_numpy(dtype=float), len(data))
-    vc = _check_vcov(vcov, data)
-    template = data.reset_index(drop=True)
-    try:
-        fit0 = pf.feols(formula, template, vcov=vc)
-    except Exception as err:  # pyfixest's own message names the problem
-        raise ValueError(f"fit_many: pyfixest could not fit {formula!r}: {err}") from err
+    y0, vc, template, fit0 = _reference_fit(data, formula, vcov, _parse_formula, "fit_many",
+                                              "prepare_many")
     if fit0._X_is_empty or fit0._k == 0:
         raise ValueError(f"fit_many: {formula!r} has no coefficients to estimate")
     rows = np.asarray(fit0._Y_untransformed.index, dtype=np.int64)
@@ -707,20 +719,8 @@ def prepare_iv_many(data: pd.DataFrame, formula: str, *, vcov: str | Mapping[str
     >>> bool(np.isclose(res["se"].iloc[0], fit.se()["x"], rtol=1e-8))
     True
     """
-    import pyfixest as pf
-
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"iv_many: data must be a pandas DataFrame, got {type(data).__name__}")
-    lhs = _parse_iv_formula(formula)
-    if lhs not in data.columns:
-        raise ValueError(f"prepare_iv_many: data has no outcome column {lhs!r} (the formula's left side)")
-    y0 = _outcome_block(data[[lhs]].to_numpy(dtype=float), len(data))
-    vc = _check_vcov(vcov, data)
-    template = data.reset_index(drop=True)
-    try:
-        fit0 = pf.feols(formula, template, vcov=vc)
-    except Exception as err:  # pyfixest's own message names the problem
-        raise ValueError(f"iv_many: pyfixest could not fit {formula!r}: {err}") from err
+    y0, vc, template, fit0 = _reference_fit(data, formula, vcov, _parse_iv_formula, "iv_many",
+                                              "prepare_iv_many")
     rows = np.asarray(fit0._Y_untransformed.index, dtype=np.int64)
     names = [str(c) for c in fit0._coefnames]
     X = np.asarray(fit0._X, dtype=np.float64)
