@@ -101,15 +101,15 @@ def execute_into_cache(cache_path: Path, jobs: list[Job], workers: int) -> dict[
     if not jobs:
         return outcome
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        futures = [pool.submit(_execute, job) for job in jobs]
+        futures = {pool.submit(_execute, job): job for job in jobs}
         for fut in as_completed(futures):
+            job = futures[fut]
             path, executed, seconds, error = fut.result()
             outcome[path] = error
             if error is not None:
                 LOGGER.info("parallel_execute: %s failed (%s); myst-nb will run it again and "
                             "report the error", path.name, error.splitlines()[0][:200])
                 continue
-            job = next(j for j in jobs if j.path == path)
             stage = cache.add_nb_to_project(str(path), read_data=job.read_fmt) if job.read_fmt else (
                 cache.add_nb_to_project(str(path)))
             cache.cache_notebook_bundle(
