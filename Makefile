@@ -24,7 +24,7 @@ PDF_NAME := ai-china-executable-papers.pdf
 PRINT := $(BIN)/python book/_ext/printpdf.py
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lock data book book-instructor primers-seeds test test-fast lint unit notebooks book-quick browser \
+.PHONY: help venv lock data book book-instructor primers-seeds chapters-seeds test test-fast lint unit notebooks book-quick browser \
         browser-deps launch bench lab strip clean pdf pdf-quick executed-notebooks linkcheck version release-check
 
 help:  ## list the targets
@@ -71,6 +71,9 @@ book-instructor: venv data  ## the book without exercise solutions (SOLUTIONS=0)
 
 primers-seeds: venv  ## execute every primer at other seeds (SEEDS="7 11"): their claims must hold there too
 	$(BIN)/python tests/primers_at_seeds.py $(or $(SEEDS),7 11)
+
+chapters-seeds: venv data  ## execute every chapter at other seeds (SEEDS="1 2 3", ONLY="02 05", QUICK=1): every assertion must hold
+	$(BIN)/python tests/chapters_at_seeds.py $(or $(SEEDS),1 2 3) $(if $(ONLY),--only $(ONLY)) $(if $(QUICK),--quick)
 
 test: venv lint unit notebooks book-quick pdf-quick browser launch  ## the whole test suite (what CI runs)
 
