@@ -268,3 +268,26 @@ def test_style_compare_table_probabilities_columns() -> None:
     assert shown.loc["dir", "P(size)"] == ""
     with pytest.raises(ValueError, match="probabilities"):
         style_compare_table(ct, probabilities=("power",))
+
+
+def test_estimate_column_is_headed_by_whose_data() -> None:
+    """The estimate column says "Twin" on the twin and "Your data" after a real-data banner."""
+    from helpers.report import set_estimate_label
+    from helpers.twins import twin_banner
+
+    pub = pd.DataFrame({"table": ["t"], "column": ["c"], "term": ["x"], "coef": [0.1],
+                        "se": [0.02], "stars": ["***"], "sign": ["+"]})
+    ct = compare_table(pub, {"x": (0.1, 0.02)})
+    try:
+        twin_banner("bigdata-innovation-fusion", data="cities.csv")
+        assert list(style_compare_table(ct).data.columns[:3]) == ["Term", "Published", "Your data"]
+        twin_banner("bigdata-innovation-fusion")
+        assert "Twin" in style_compare_table(ct).data.columns
+        assert "Mine" in style_compare_table(ct, estimate_label="Mine").data.columns
+        for bad in ("", "Published"):
+            with pytest.raises(ValueError, match="estimate_label"):
+                style_compare_table(ct, estimate_label=bad)
+        with pytest.raises(ValueError, match="non-empty"):
+            set_estimate_label("  ")
+    finally:
+        set_estimate_label("Twin")
