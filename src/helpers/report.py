@@ -753,21 +753,11 @@ def style_compare_table(
         cols[f"P({p})"] = [prob(x) for x in vals]
     cols["Verdict"] = list(df["verdict"])
     show = pd.DataFrame(cols)
-    # published and twin N and R2 as footer rows, when the table is one column of one table
-    if {"published_N", "twin_N"} <= set(df.columns) and df["table"].nunique() == 1 and (
-        df["column"].nunique() == 1
-    ):
-        extra = []
-        for row_label, pub_key, twin_key, fmt in (("N", "published_N", "twin_N", "{:,.0f}"),
-                                              ("R²", "published_r2", "twin_r2", "{:.3f}")):
-            pv, tv = df[pub_key].iloc[0], df[twin_key].iloc[0] if twin_key in df else None
-            if (pv is None or pd.isna(pv)) and (tv is None or pd.isna(tv)):
-                continue
-            extra.append({"Term": row_label,
-                          "Published": "" if pv is None or pd.isna(pv) else fmt.format(pv),
-                          label: "" if tv is None or pd.isna(tv) else fmt.format(tv)})
-        if extra:
-            show = pd.concat([show, pd.DataFrame(extra)], ignore_index=True).fillna("")
+    # published and twin N and R2 as footer rows: two rows (N, R²) for a table of one column, one
+    # row per column ("N · R² (col2)") when the table stacks several columns or tables
+    footer = _fit_footer(df, label)
+    if footer:
+        show = pd.concat([show, pd.DataFrame(footer)], ignore_index=True).fillna("")
 
     def colour(v: str) -> str:
         if v == "agrees":
@@ -785,6 +775,37 @@ def style_compare_table(
         sty = sty.set_caption(caption)
     return sty
 
+
+
+def _fit_footer(df: pd.DataFrame, label: str) -> list[dict[str, str]]:
+    """Footer rows with the published and estimated N and R² of each column of a compare table."""
+    if not {"published_N", "twin_N", "table", "column"} <= set(df.columns):
+        return []
+
+    def fmt(v: Any, spec: str) -> str:
+        return "" if v is None or pd.isna(v) else spec.format(v)
+
+    groups = list(df.groupby(["table", "column"], sort=False))
+    several_tables = df["table"].nunique() > 1
+    rows: list[dict[str, str]] = []
+    for (table, column), g in groups:
+        first = g.iloc[0]
+        pub_n, pub_r2 = first.get("published_N"), first.get("published_r2")
+        est_n, est_r2 = first.get("twin_N"), first.get("twin_r2")
+        if all(v is None or pd.isna(v) for v in (pub_n, pub_r2, est_n, est_r2)):
+            continue
+        if len(groups) == 1:
+            for row_label, pv, tv, spec in (("N", pub_n, est_n, "{:,.0f}"),
+                                            ("R²", pub_r2, est_r2, "{:.3f}")):
+                if (pv is None or pd.isna(pv)) and (tv is None or pd.isna(tv)):
+                    continue
+                rows.append({"Term": row_label, "Published": fmt(pv, spec), label: fmt(tv, spec)})
+            continue
+        where = f"{table} {column}" if several_tables else str(column)
+        rows.append({"Term": f"N · R² ({where})",
+                     "Published": " · ".join(x for x in (fmt(pub_n, "{:,.0f}"), fmt(pub_r2, "{:.3f}")) if x),
+                     label: " · ".join(x for x in (fmt(est_n, "{:,.0f}"), fmt(est_r2, "{:.3f}")) if x)})
+    return rows
 
 def _clean(v: Any) -> Any:
     if v is None:
