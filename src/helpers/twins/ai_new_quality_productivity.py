@@ -727,14 +727,12 @@ def _tfp_population(keys: pd.DataFrame, acc: dict[str, np.ndarray], has: np.ndar
         m = y_mean - float(pr["m_gap"]) + float(pr["m_k"]) * (k - k_bar) + float(pr["m_omega"]) * (omega - omega[has].mean())
         return y, m
 
-    def elasticities(y: np.ndarray, m: np.ndarray) -> dict[str, np.ndarray]:
+    def elasticities(y: np.ndarray, m: np.ndarray, methods: tuple[str, ...]) -> dict[str, np.ndarray]:
         d = frame.assign(y=y[rows], m=m[rows])
         kw = {"in_logs": True, "output": "y", "capital": "k", "labor": "l", "proxy": "m", "firm": "stkcd"}
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=r"\d+ singleton fixed effect", category=UserWarning)
-            fe = tfp(d, method="fe", **kw)
-        lp = tfp(d, method="lp", **kw)
-        return {"fe": fe.coef.to_numpy(), "lp": lp.coef.to_numpy()}
+            return {method: tfp(d, method=method, **kw).coef.to_numpy() for method in methods}
 
     def twfe(t: np.ndarray) -> Any:
         with warnings.catch_warnings():
@@ -742,14 +740,11 @@ def _tfp_population(keys: pd.DataFrame, acc: dict[str, np.ndarray], has: np.ndar
             return pf.feols(f"T ~ lnAI + {_CTRL} | stkcd+year", frame.assign(T=t[rows]), vcov="iid")
 
     target = float(pr["lp_lnAI"])
-    theta = target
-    for _ in range(2):  # the LP elasticities hardly move with theta: two passes
-        y, m = det(theta)
-        b = elasticities(y, m)
-        est = float(twfe(y - b["lp"][0] * lab - b["lp"][1] * k).coef()["lnAI"])
-        theta += target - est
+    y, m = det(target)  # first pass at theta = target; the LP elasticities hardly move with theta
+    b = elasticities(y, m, ("lp",))
+    theta = 2 * target - float(twfe(y - b["lp"][0] * lab - b["lp"][1] * k).coef()["lnAI"])
     y, m = det(theta)
-    b = elasticities(y, m)
+    b = elasticities(y, m, ("fe", "lp"))
     tfp_det = {"TFP_FE": y - b["fe"][0] * lab - b["fe"][1] * k, "TFP_LP": y - b["lp"][0] * lab - b["lp"][1] * k}
     # noise SD from the adjusted R2 of col. 1 in population: RSS/(N-K) = (1 - R2adj) TSS/(N-1)
     fit = twfe(tfp_det["TFP_FE"])
@@ -1420,9 +1415,9 @@ def redraw(twin: E.Twin, R: int, seed: int, *, outcomes: tuple[str, ...] | None 
     latent score, new idiosyncratic noise of each of the 15 sub-indicators (their firm components are
     design), winsorized and entropy-weighted again (:func:`reference_nqp`). ``TFP_FE`` and ``TFP_LP``
     get a new revenue shock (the same one: both are ln revenue minus input terms) around their noise-free
-    part, with the elasticities held at what FE and LP converge to on the design (re-estimating them per
-    replication would move the Table 4 slopes by their sampling error times the inputs' response to lnAI,
-    negligible at this N); productivity and the inputs are design. The channel variables get a new
+    part, with the elasticities held at what FE and LP converge to on the design (they are not re-estimated
+    per replication: their sampling error enters the Table 4 slopes only multiplied by the inputs' TWFE
+    slopes on lnAI); productivity and the inputs are design. The channel variables get a new
     normal shock around their noise-free part (clipped to their range, ``in_rev = 1 - over_rev``).
     Missing cells stay missing. Replication ``r`` draws from
     the seed sequence ``[seed, r]`` only (one spawned stream per outcome; ``first`` offsets ``r``).
