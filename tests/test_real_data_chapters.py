@@ -64,9 +64,9 @@ COMPANIONS = {
                   "fig_dvar_variants", "fig_penetration", "robot_gap", "ziv_gap", "for_gap", "back_gap"),
     },
     "ai-new-quality-productivity": {
-        "files": ("indicators", "patents", "reports"),
+        "files": ("indicators", "patents", "reports", "production"),
         "glued": ("nqp_gap", "w_lab", "fig_nqp", "n_pat", "pat_gap", "share_ai", "word_zero", "ex2_slope_b",
-                  "ex5_b"),
+                  "ex5_b", "bl_lp", "n_prod", "pi_l"),
     },
 }
 

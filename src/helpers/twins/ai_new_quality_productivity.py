@@ -39,9 +39,18 @@ Honest calibration (engine rules 1-5)
 - In population, :math:`\beta^*, \beta^* d, \beta^* g, \delta` solve a weighted least-squares problem: the
   estimands (TWFE on the noise-free outcome, on this design) of Table 3 col. 2 ``lnAI``, the nine Table 6
   slopes and the twelve Table 7 interactions and moderator main effects equal the published
-  coefficients as closely as the model allows (:func:`_equations`). The Table 8 and Table 4 col. 1-2
-  slopes on ``lnAI`` are set to the published values (clipping moves some estimands). Residual
-  variances are set so that the published adjusted R-squared holds in population (calibration.yml).
+  coefficients as closely as the model allows (:func:`_equations`). The Table 8 slopes on ``lnAI`` are
+  set to the published values (clipping moves some estimands). Residual variances are set so that the
+  published adjusted R-squared holds in population (calibration.yml).
+- TFP (Table 4 cols. 1-2) is not handed over: the twin writes firm accounts (``raw["production"]``:
+  operating revenue, net fixed assets, employees, cash paid for goods and services) from a Cobb–Douglas
+  with known elasticities, :math:`\ln Y = y_0 + \beta_l \ln L + \beta_k \ln K + \omega + e`, true log
+  productivity :math:`\omega` = firm level + within-firm AR(1) shock + trend + :math:`\theta\,lnAI`,
+  employment responding to the productivity shock and the intermediate input a function of capital and
+  :math:`\omega` (the LP proxy). ``TFP_FE`` and ``TFP_LP`` are built by :func:`reference_tfp`
+  (:func:`helpers.productivity.tfp`). :math:`\theta` is set so that the LP column's estimand equals the
+  printed 0.006; the FE column follows (FE elasticities are biased because labour responds to
+  productivity), and the revenue noise gives col. 1's printed adjusted R-squared in population.
 - ``truth["rows"]`` holds, per published row, the estimand (each published specification run on the
   noise-free outcomes: :math:`\kappa\eta^{det}` for NQP, the closed-form mean of each clipped channel
   variable) and, where it differs, the twin's causal effect and why.
@@ -80,6 +89,7 @@ __all__ = [
     "reference_lnaiword",
     "reference_nqp",
     "reference_patent_counts",
+    "reference_tfp",
     "redraw",
     "SPECS",
     "IV_SPECS",
@@ -92,6 +102,8 @@ CONTROLS = ("Size", "Age", "Lev", "Mshare", "INST")
 MODERATORS = ("irobot", "aicitynew", "finratio", "overseacountry", "smartcity", "newenergy")
 MEDIATORS = ("lnemploy", "techshare", "nontechshare", "laborprod", "lnwage", "FC", "over_rev", "in_rev")
 SHIFT = 1e-4
+# the firm accounts of the TFP estimation (spec Appendix A.3; Lu & Lian 2012 inputs)
+PRODUCTION = ("stkcd", "year", "revenue", "net_fixed_assets", "employees", "cash_goods_services")
 TEXT_DICTIONARY = "ai_wufei2021"
 
 # firm-years per year (spec sec. 8.1 default, 2021-2022 changed so that exactly 214 firms enter in
@@ -342,6 +354,62 @@ def reference_lnaiword(reports: pd.DataFrame) -> pd.Series:
     return out["ln1p_count"].rename("lnaiword")
 
 
+def reference_tfp(production: pd.DataFrame, keys: pd.DataFrame | None = None) -> pd.DataFrame:
+    r"""``TFP_FE`` and ``TFP_LP`` from the firm accounts with :func:`helpers.productivity.tfp` (spec sec. 1.5).
+
+    Value-added-style Cobb–Douglas in logs, :math:`\ln Y = \beta_l \ln L + \beta_k \ln K + \omega + \varepsilon`
+    with :math:`Y` = operating revenue, :math:`K` = net fixed assets, :math:`L` = employees and the cash paid
+    for goods and services as the Levinsohn–Petrin proxy (Lu & Lian 2012 style). ``TFP_FE`` is
+    :math:`\ln Y - \hat\beta_l \ln L - \hat\beta_k \ln K` with the elasticities of a firm + year FE
+    regression, ``TFP_LP`` the same residual with the LP elasticities.
+
+    Parameters
+    ----------
+    production : pandas.DataFrame
+        One row per firm-year: ``stkcd``, ``year``, ``revenue``, ``net_fixed_assets``, ``employees``,
+        ``cash_goods_services`` (levels, positive).
+    keys : pandas.DataFrame, optional
+        ``stkcd`` and ``year`` of the panel; firm-years without accounts get missing TFP.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``stkcd``, ``year``, ``TFP_FE``, ``TFP_LP``; ``attrs["coef"]`` holds the elasticities
+        (``{"fe": {"beta_l", "beta_k"}, "lp": {...}}``).
+
+    Raises
+    ------
+    ValueError
+        If a column is missing (and the errors of :func:`helpers.productivity.tfp`).
+
+    Examples
+    --------
+    >>> tw = build("quick", seed=1)
+    >>> out = reference_tfp(tw.raw["production"], tw.panel[["stkcd", "year"]])
+    >>> bool(np.allclose(out["TFP_LP"], tw.panel["TFP_LP"], equal_nan=True))
+    True
+    """
+    import warnings
+
+    from helpers.productivity import tfp
+
+    missing = [c for c in PRODUCTION if c not in production.columns]
+    if missing:
+        raise ValueError(f"the firm accounts lack columns {missing}; expected {list(PRODUCTION)}")
+    kw = {"output": "revenue", "capital": "net_fixed_assets", "labor": "employees", "proxy": "cash_goods_services",
+          "firm": "stkcd", "year": "year"}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"\d+ singleton fixed effect", category=UserWarning)
+        fe = tfp(production, method="fe", **kw)
+    lp = tfp(production, method="lp", **kw)
+    out = production[["stkcd", "year"]].assign(TFP_FE=fe.tfp.to_numpy(), TFP_LP=lp.tfp.to_numpy())
+    if keys is not None:
+        out = keys[["stkcd", "year"]].merge(out, on=["stkcd", "year"], how="left", validate="1:1")
+    out.attrs["coef"] = {"fe": {k: float(v) for k, v in fe.coef.items()},
+                         "lp": {k: float(v) for k, v in lp.coef.items()}}
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # building blocks
 # --------------------------------------------------------------------------------------------
@@ -585,15 +653,16 @@ def _entropy_score(x01: np.ndarray) -> np.ndarray:
 
 def _mediator_design(lnAI: np.ndarray, sz: np.ndarray, size_sd: float, hightech: np.ndarray, t16: np.ndarray,
                      f: np.ndarray, ov_firm: np.ndarray, exporter: np.ndarray, tg: dict, cm: dict, mz: dict,
-                     ) -> dict[str, tuple[np.ndarray, float, float, float]]:
+                     labour_shock: np.ndarray | float = 0.0) -> dict[str, tuple[np.ndarray, float, float, float]]:
     """Noise-free part, noise SD and clipping bounds of each channel variable (Table 8).
 
     Each mediator is ``clip(m_det + s * Z, lo, hi)`` with ``m_det = a + b * latent + c * lnAI`` (``c`` from
     Table 8, ``a, b`` set in population so the Table 2 mean and SD hold) and ``Z`` a fresh normal draw;
-    ``f`` holds standard-normal firm effects (one column per mediator).
+    ``f`` holds standard-normal firm effects (one column per mediator). ``labour_shock`` enters the
+    latent of ``lnemploy`` (employment responds to the firm's productivity shock, :func:`_accounts`).
     """
     lc = lnAI - lnAI.mean()
-    lat = {"lnemploy": 0.75 * sz / size_sd + 0.55 * f[:, 0], "laborprod": 0.3 * sz + 0.7 * f[:, 1],
+    lat = {"lnemploy": 0.75 * sz / size_sd + 0.55 * f[:, 0] + labour_shock, "laborprod": 0.3 * sz + 0.7 * f[:, 1],
            "FC": -0.9 * sz / size_sd + 0.6 * f[:, 2]}
     out: dict[str, tuple[np.ndarray, float, float, float]] = {}
     for k in ("lnemploy", "laborprod", "FC"):
@@ -615,6 +684,82 @@ def _mediator_design(lnAI: np.ndarray, sz: np.ndarray, size_sd: float, hightech:
     a, b = _affine(latent[exporter], float(mz["over_rev"]), mu_e, sd_e, 0.0, float(tg["over_rev"]["max"]))
     out["over_rev"] = (ex * (a + b * latent + c_exp * lc), b * float(mz["over_rev"]), 0.0, float(tg["over_rev"]["max"]))
     return out
+
+
+def _accounts(Size: np.ndarray, k_log_share: np.ndarray, lnemploy: np.ndarray, omega_base: np.ndarray,
+              lnAI: np.ndarray, pr: dict) -> dict[str, np.ndarray]:
+    """Inputs of the firm accounts: ln net fixed assets (total assets times a firm share, independent of
+    productivity), employees (the panel's lnemploy, rounded to a head count) and the part of log productivity
+    that does not depend on lnAI."""
+    employees = np.maximum(np.round(np.exp(lnemploy)), 1.0)
+    return {"k": Size + k_log_share, "employees": employees, "l": np.log(employees), "omega_base": omega_base,
+            "lnAI": lnAI}
+
+
+def _tfp_population(keys: pd.DataFrame, acc: dict[str, np.ndarray], has: np.ndarray, lnAI: np.ndarray,
+                    ctrl: dict[str, np.ndarray], na: dict[str, np.ndarray], pr: dict) -> dict[str, Any]:
+    r"""The production function's noise-free parts, set in population.
+
+    ``ln Y = y0 + beta_l l + beta_k k + omega + e`` with :math:`\omega = \omega_0 + \theta\,lnAI`; the
+    intermediate input :math:`m = c + m_k k + m_\omega \omega` (no noise: the LP proxy). The elasticities
+    that FE and LP converge to on this design (``b_fe``, ``b_lp``) are their estimates on the noise-free
+    output (:func:`helpers.productivity.tfp`). :math:`\theta` is set so that the Table 4 col. 2 estimand
+    (TWFE of :math:`\ln Y - \bar b_{lp}'x` on lnAI and the controls) equals the printed slope; the SD of
+    ``e`` so that the adjusted R-squared of col. 1 is the printed one in population.
+    """
+    import warnings
+
+    import pyfixest as pf
+
+    from helpers.productivity import tfp
+
+    bl, bk = float(pr["beta_l"]), float(pr["beta_k"])
+    lab, k, w0 = acc["l"], acc["k"], acc["omega_base"]
+    frame = keys.assign(l=lab, k=k, lnAI=lnAI, **{c: np.where(na.get(c, False), np.nan, x) for c, x in ctrl.items()})
+    frame = frame[has].reset_index(drop=True)
+    rows = np.flatnonzero(has)
+    k_bar, y_mean = k[has].mean(), float(pr["y_mean"])
+
+    def det(theta: float) -> tuple[np.ndarray, np.ndarray]:
+        omega = w0 + theta * lnAI
+        y = bl * lab + bk * k + omega
+        y = y - y[has].mean() + y_mean
+        m = y_mean - float(pr["m_gap"]) + float(pr["m_k"]) * (k - k_bar) + float(pr["m_omega"]) * (omega - omega[has].mean())
+        return y, m
+
+    def elasticities(y: np.ndarray, m: np.ndarray, methods: tuple[str, ...]) -> dict[str, np.ndarray]:
+        d = frame.assign(y=y[rows], m=m[rows])
+        kw = {"in_logs": True, "output": "y", "capital": "k", "labor": "l", "proxy": "m", "firm": "stkcd"}
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"\d+ singleton fixed effect", category=UserWarning)
+            return {method: tfp(d, method=method, **kw).coef.to_numpy() for method in methods}
+
+    def twfe(t: np.ndarray) -> Any:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"\d+ singleton fixed effect", category=UserWarning)
+            return pf.feols(f"T ~ lnAI + {_CTRL} | stkcd+year", frame.assign(T=t[rows]), vcov="iid")
+
+    target = float(pr["lp_lnAI"])
+    y, m = det(target)  # first pass at theta = target; the LP elasticities hardly move with theta
+    b = elasticities(y, m, ("lp",))
+    theta = 2 * target - float(twfe(y - b["lp"][0] * lab - b["lp"][1] * k).coef()["lnAI"])
+    y, m = det(theta)
+    b = elasticities(y, m, ("fe", "lp"))
+    tfp_det = {"TFP_FE": y - b["fe"][0] * lab - b["fe"][1] * k, "TFP_LP": y - b["lp"][0] * lab - b["lp"][1] * k}
+    # noise SD from the adjusted R2 of col. 1 in population: RSS/(N-K) = (1 - R2adj) TSS/(N-1)
+    fit = twfe(tfp_det["TFP_FE"])
+    used = fit._data.index.to_numpy()
+    t_used = tfp_det["TFP_FE"][rows][used]
+    N = t_used.size
+    K = int(fit._k) + sum(int(frame.loc[used, c].nunique()) for c in ("stkcd", "year")) - 1  # slopes + effects
+    rss0, tss0 = float(np.sum(fit.resid() ** 2)), float(np.sum((t_used - t_used.mean()) ** 2))
+    A = 1.0 - float(pr["fe_r2_adj"])
+    y_var = (A * tss0 / (N - 1) - rss0 / (N - K)) / (1.0 - A)
+    if y_var <= 0:
+        raise ValueError("the production design explains less than the printed adjusted R2 without noise")
+    return {"theta": float(theta), "y_det": y, "m": m, "tfp_det": tfp_det, "y_sd": float(np.sqrt(y_var)),
+            "b_fe": dict(zip(("beta_l", "beta_k"), map(float, b["fe"]), strict=True)),
+            "b_lp": dict(zip(("beta_l", "beta_k"), map(float, b["lp"]), strict=True))}
 
 
 # --------------------------------------------------------------------------------------------
@@ -639,7 +784,7 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
         ``panel`` (firm-year analysis panel, every variable of Tables 2-8), ``raw``
         (``indicators``: 15 NQP sub-indicators in levels; ``indicator_info``: dimension, direction,
         unit; ``patents``: patent applications with IPC codes and titles; ``reports``: annual-report
-        snippets; ``province_year``, ``city_year``, ``industry_year``: the regional series),
+        snippets; ``production``: firm accounts for TFP, :data:`PRODUCTION`; ``province_year``, ``city_year``, ``industry_year``: the regional series),
         ``truth`` (see the module docstring) and ``meta``.
 
     Raises
@@ -856,24 +1001,34 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
                        + float(av["mu_loading"]) * mu[fi] + rng.normal(0, float(av["firm_sd"]), nfirm)[fi]
                        + rng.normal(0.0, float(av["noise_sd"]), n), 0.0, 1.0)
 
-    # ---- TFP and channel variables: noise-free part + a fresh shock (no pinning) ----------------
-    tf = tr["tfp"]
+    # ---- productivity and channel variables: noise-free part + a fresh shock (no pinning) ---------
+    # true log productivity omega = firm level + within-firm AR(1) shock v + trend + theta * lnAI
+    # (theta is set below); labour (lnemploy) responds to v, capital does not respond to omega
+    pr = tr["production"]
     sz = Size - Size.mean()
-    tfp_det = {"TFP_FE": float(tf["fe_mean"]) + 0.8 * sz + rng.normal(0, float(tf["fe_firm_sd"]), nfirm)[fi]
-               + float(tf["fe_lnAI"]) * lnAI,
-               "TFP_LP": float(tf["lp_mean"]) + 0.6 * sz + rng.normal(0, float(tf["lp_firm_sd"]), nfirm)[fi]
-               + float(tf["lp_lnAI"]) * lnAI}
-    tfp_sd = {"TFP_FE": float(tf["fe_noise_sd"]), "TFP_LP": float(tf["lp_noise_sd"])}
+    alpha_p = rng.normal(0.0, float(pr["alpha_sd"]), nfirm)[fi]
+    v_p = _ar1(fi, first, float(pr["rho"]), float(pr["innov_sd"]), rng)
     cm, mz = tr["c_mediator"], tr["mediator_noise"]
     f_med = rng.standard_normal((nfirm, 6))[fi]
     ov_lat = 0.8 * ov_std + rng.normal(0, float(tr["over_rev_within_sd"]), n)
     exporter = ov_lat > np.quantile(ov_lat, float(sh["zero_share"]["over_rev"]))
-    med_design = _mediator_design(lnAI, sz, float(Size.std()), hightech[fi], t16, f_med, ov_lat, exporter, tg, cm, mz)
+    med_design = _mediator_design(lnAI, sz, float(Size.std()), hightech[fi], t16, f_med, ov_lat, exporter, tg, cm, mz,
+                                  labour_shock=float(pr["labour_response"]) * v_p)
     shocks = rng.standard_normal((n, len(med_design) + 2))
-    outcome_draws = {k: tfp_det[k] + tfp_sd[k] * shocks[:, j] for j, k in enumerate(tfp_det)}
+    outcome_draws = {}
     for j, (k, (m_det, s, lo, hi)) in enumerate(med_design.items()):
         outcome_draws[k] = np.clip(m_det + s * shocks[:, j + 2], lo, hi)
     outcome_draws["over_rev"] = np.where(exporter, outcome_draws["over_rev"], 0.0)
+    k_share = rng.normal(float(pr["k_share_mean"]), float(pr["k_share_sd"]), nfirm)[fi]
+    acc = _accounts(Size, k_share + rng.normal(0.0, float(pr["k_noise_sd"]), n), outcome_draws["lnemploy"],
+                    alpha_p + v_p + float(pr["trend"]) * t16, lnAI, pr)
+    has_tfp = ~na["TFP_FE"]
+    tfp_fit = _tfp_population(keys, acc, has_tfp, lnAI, {v: ctrl[v] for v in CONTROLS}, na, pr)
+    theta_tfp, y_det, tfp_det, y_sd = tfp_fit["theta"], tfp_fit["y_det"], tfp_fit["tfp_det"], tfp_fit["y_sd"]
+    ln_rev = y_det + y_sd * shocks[:, 0]
+    production = keys.assign(revenue=np.exp(ln_rev), net_fixed_assets=np.exp(acc["k"]), employees=acc["employees"].astype(np.int64),
+                             cash_goods_services=np.exp(tfp_fit["m"]))[has_tfp].reset_index(drop=True)
+    tfp_built = reference_tfp(production, keys)
 
     # ---- assemble the panel ---------------------------------------------------------------------
     out = keys.copy()
@@ -892,7 +1047,7 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
     out["ai_pat"], out["ai_pat_inv"], out["ai_pat_um"] = ai_pat, inv, um
     out["lnAI"], out["lnaifm"], out["lnaixx"] = lnAI, lnaifm, lnaixx
     out["lnaiword"], out["AIinvest"] = lnaiword, AIinvest
-    out["TFP_FE"], out["TFP_LP"] = outcome_draws["TFP_FE"], outcome_draws["TFP_LP"]
+    out["TFP_FE"], out["TFP_LP"] = tfp_built["TFP_FE"].to_numpy(), tfp_built["TFP_LP"].to_numpy()
     out["Size"], out["Age"], out["Lev"], out["Mshare"], out["INST"] = Size, Age, Lev, Mshare, INST
     for k in MODERATORS:
         out[k] = mods[k]
@@ -941,6 +1096,7 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
 
     twin = E.Twin(slug=SLUG, panel=out, raw={
         "indicators": indicators, "indicator_info": info, "patents": patents, "reports": reports,
+        "production": production,
         "province_year": prov_year.reset_index(drop=True), "city_year": city_year.reset_index(drop=True),
         "industry_year": ind_year.reset_index(drop=True)})
     # Table 5: lnAI is redrawn there (its count noise given a*), K_AUX draws from streams [seed, 2 * 10**6 + k]
@@ -964,6 +1120,15 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
         if tab == "table7" and term in MODERATORS:
             row.update(effect=float(delta[term]) * scale_k,
                        why="uncentred interaction: the main effect is the moderator's effect at lnAI = 0")
+        if tab == "table4" and col in ("col1", "col2"):
+            b = tfp_fit["b_fe" if col == "col1" else "b_lp"]
+            row.update(effect=theta_tfp, why=(
+                f"TFP is ln revenue minus the estimated input elasticities times the inputs; the "
+                f"{'FE' if col == 'col1' else 'LP'} elasticities converge to beta_l {b['beta_l']:.3f}, beta_k "
+                f"{b['beta_k']:.3f} (true {float(pr['beta_l']):.2f}, {float(pr['beta_k']):.2f}); the elasticity error "
+                "times the inputs' response to lnAI (employment), and the design's own productivity shocks, which "
+                "are fixed and need not be orthogonal to lnAI in one sample, separate the estimand from the effect, "
+                "the structural slope of true log productivity on lnAI"))
         if tab == "table8" and MEDIATORS[int(col[3:]) - 1] in cm:
             row.update(effect=float(cm[MEDIATORS[int(col[3:]) - 1]]),
                        why="the effect before clipping to the variable's range")
@@ -979,7 +1144,9 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
         "g": {k: float(v) for k, v in g.items()},
         "d_group": {k: float(v) for k, v in d.items()},
         "c_mediator": {k: float(v) for k, v in cm.items()},
-        "tfp": {"TFP_FE": float(tf["fe_lnAI"]), "TFP_LP": float(tf["lp_lnAI"])},
+        "tfp": {"theta": theta_tfp, "beta_l": float(pr["beta_l"]), "beta_k": float(pr["beta_k"]),
+                "fe": tfp_fit["b_fe"], "lp": tfp_fit["b_lp"], "revenue_noise_sd": y_sd,
+                "estimated": tfp_built.attrs["coef"]},
         "iv_pi": float(ai["pi"]),
         "weights": weights,
         "doc": {
@@ -995,7 +1162,9 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
             "g": "relative change of the AI slope per unit of each moderator (centred at its mean)",
             "d_group": "relative shifts of the AI slope by group (SOE, high-tech, heavy-polluting, Central, West)",
             "c_mediator": "effect of observed lnAI on each channel variable before clipping (Table 8)",
-            "tfp": "effect of observed lnAI on TFP_FE and TFP_LP (Table 4 cols. 1-2)",
+            "tfp": ("production function (Table 4 cols. 1-2): theta = slope of true log productivity on lnAI; "
+                    "beta_l, beta_k = true elasticities; fe, lp = what the FE and LP estimators converge to on this "
+                    "design (their estimates on the noise-free output); estimated = their estimates at this seed"),
             "iv_pi": "effect of IV_usaAI on latent capability a* (manufacturing industries matched to IFR)",
             "weights": "entropy weights of the 15 sub-indicators (reference_nqp)",
         },
@@ -1013,7 +1182,7 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
                  "reference_lnaiword. The smart-city list is RECONSTRUCTED (not official). The industry clusters are "
                  "CSRC-2012 two-digit codes. Every outcome shock is a plain random draw (redraw() gives new ones)."),
         "_redraw": {"eta_det": eta_det, "fi": fi, "year": year, "industry": industry[fi], "u_firm": u_firm,
-                    "nq": dict(nq), "tfp_det": tfp_det, "tfp_sd": tfp_sd, "exporter": exporter,
+                    "nq": dict(nq), "tfp_det": tfp_det, "tfp_sd": y_sd, "exporter": exporter,
                     "med": {k: (v[0], v[1], v[2], v[3]) for k, v in med_design.items()},
                     "astar": astar, "ai": dict(ai)},
     }
@@ -1120,6 +1289,9 @@ _EIV = ("errors in variables: the part of NQP that the AI measure does not captu
         "over-cover conditional on the design")
 _CLIP = ("the share is clipped at zero: the noise-free share is nonlinear in lnAI, the fixed misfit of the linear "
          "specification sits in the residual and the clustered SE, so intervals over-cover conditional on the design")
+_TFP = ("the firm's productivity (its level and its within-firm AR(1) shocks) is part of the design, fixed across "
+        "redraws (only the revenue noise is redrawn), yet its within-firm part sits in the residual, so the clustered "
+        "SE counts it and 95 % intervals over-cover conditional on the design")
 COVERAGE_EXCEPTIONS: dict[str, str] = {
     **{f"table3/col{i}/{x}": _EIV for i, x in ((1, "lnAI"), (2, "lnAI"), (3, "lnaifm"), (4, "lnaixx"))},
     "table4/col3/lnaiword": _EIV, "table4/col4/AIinvest": _EIV,
@@ -1127,6 +1299,7 @@ COVERAGE_EXCEPTIONS: dict[str, str] = {
     **{f"table7/col{i}/lnAI": _EIV for i in range(1, 7)},
     **{f"table7/col{i + 1}/lnAI_x_{m}": _EIV for i, m in enumerate(MODERATORS)},
     "table8/col7/lnAI": _CLIP, "table8/col8/lnAI": _CLIP,
+    **{f"table4/col{i}/lnAI": _TFP for i in (1, 2)},
     # Table 5 (refitted by the chapter, lnAI's count noise redrawn): the capability shocks that the lags or the
     # US-robot instrument do not predict are design, fixed across redraws, yet sit in the residual
     **{f"table5/{k}": _EIV for k in ("col1/L1_lnAI", "col1/L2_lnAI", "col2/lnAI", "col3/IV_usaAI", "col4/lnAI")},
@@ -1240,9 +1413,13 @@ def redraw(twin: E.Twin, R: int, seed: int, *, outcomes: tuple[str, ...] | None 
 
     ``NQP`` is rebuilt from redrawn raw inputs: new industry-year shocks and idiosyncratic shocks of the
     latent score, new idiosyncratic noise of each of the 15 sub-indicators (their firm components are
-    design), winsorized and entropy-weighted again (:func:`reference_nqp`). ``TFP_FE``, ``TFP_LP`` and
-    the channel variables get a new normal shock around their noise-free part (clipped to their range,
-    ``in_rev = 1 - over_rev``). Missing cells stay missing. Replication ``r`` draws from
+    design), winsorized and entropy-weighted again (:func:`reference_nqp`). ``TFP_FE`` and ``TFP_LP``
+    get a new revenue shock (the same one: both are ln revenue minus input terms) around their noise-free
+    part, with the elasticities held at what FE and LP converge to on the design (they are not re-estimated
+    per replication: their sampling error enters the Table 4 slopes only multiplied by the inputs' TWFE
+    slopes on lnAI); productivity and the inputs are design. The channel variables get a new
+    normal shock around their noise-free part (clipped to their range, ``in_rev = 1 - over_rev``).
+    Missing cells stay missing. Replication ``r`` draws from
     the seed sequence ``[seed, r]`` only (one spawned stream per outcome; ``first`` offsets ``r``).
 
     ``outcomes=("lnAI",)`` (only on request) redraws the measurement noise of the AI patent count: new
@@ -1315,9 +1492,11 @@ def redraw(twin: E.Twin, R: int, seed: int, *, outcomes: tuple[str, ...] | None 
             u_idio = rng.standard_normal((n, len(INDICATORS)), dtype=np.float32)
             x01, _, _ = _indicator_x01(eta32 + zeta + eps, uf32, u_idio, fi, yr, nq, trend)
             out["NQP"][:, r] = _entropy_score(x01)  # = reference_nqp of the redrawn levels (tested)
-        for k in ("TFP_FE", "TFP_LP"):
-            if k in out:
-                out[k][:, r] = st["tfp_det"][k] + st["tfp_sd"][k] * np.random.default_rng(streams[k]).standard_normal(n)
+        if "TFP_FE" in out or "TFP_LP" in out:  # one revenue shock, both TFP measures (elasticities held)
+            e = st["tfp_sd"] * np.random.default_rng(streams["TFP_FE"]).standard_normal(n)
+            for k in ("TFP_FE", "TFP_LP"):
+                if k in out:
+                    out[k][:, r] = st["tfp_det"][k] + e
         for k in med_order:
             if k not in out and not (k == "over_rev" and "in_rev" in out):
                 continue
