@@ -156,6 +156,37 @@ def test_estimand_is_the_spec_on_the_expected_outcome(twin: Twin) -> None:
             assert twin.truth["rows"][f"{spec.key}/{pub}"]["estimand"] == pytest.approx(b[term], abs=1e-9)
 
 
+def test_robustness_estimands_are_the_mean_of_redraws(quick: Twin) -> None:
+    # rows outside SPECS (OTHER_ROWS): the estimand is the estimator on E[AI | design], which is the
+    # mean of its estimates over redraws because each estimator is linear in the outcome
+    from helpers.design import fit_many
+    from helpers.did import psm_did
+    from helpers.did.psm import WEIGHT_COL
+
+    p, rows = quick.panel, quick.truth["rows"]
+    R = 200
+    ys = M.redraw(quick, R, seed=7, outcomes=("AI",))["AI"]
+    keep = M.robustness_sample(p, "drop_zones").to_numpy()
+    assert 0 < keep.sum() < len(p)  # the AI-zone and big-data cities are dropped
+    with warnings.catch_warnings(action="ignore", category=UserWarning):  # singleton firms dropped
+        sims = fit_many(p[keep], M.ROBUSTNESS_FE["drop_zones"], ys[keep], vcov={"CRV1": "city_id"})
+    b = sims.loc[sims["term"] == "DID", "estimate"].to_numpy()
+    est = rows["table_robustness/drop_zones/DID"]["estimand"]
+    assert abs(b.mean() - est) < 4 * b.std(ddof=1) / np.sqrt(R)
+    # PSM-DID: the matching uses the controls only, so the matched sample is the same in every redraw
+    ctrl = [c for c in M.CONTROLS if c != "Dual"]
+    ps = psm_did(p, "AI", "DID", "firm_id", "year", ctrl, group="Treat", cluster="city_id")
+    pos = p.index.get_indexer(ps.matched.index)
+    fml = f"AI ~ DID + {' + '.join(ctrl)} | firm_id+year"
+    with warnings.catch_warnings(action="ignore", category=UserWarning):  # singleton firms dropped
+        bp = np.array([float(pf.feols(fml, ps.matched.assign(AI=ys[pos, r]), weights=WEIGHT_COL).coef()["DID"])
+                       for r in range(40)])
+    est = rows["table_robustness/psm/DID"]["estimand"]
+    assert abs(bp.mean() - est) < 4 * bp.std(ddof=1) / np.sqrt(len(bp))
+    # the staggered robust estimators target the balanced sample's ATT
+    assert rows["table_staggered/col2/DID_stag"]["effect"] == quick.truth["att_staggered_balanced"]
+
+
 def test_expected_outcomes_are_the_mean_of_redraws(quick: Twin) -> None:
     # exact expectations (rounding integrated out, Gauss-Hermite over the shocks) vs 400 redraws
     R = 400
