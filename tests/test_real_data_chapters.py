@@ -34,7 +34,7 @@ CHAPTERS = {slug: next(p for p in book_chapters() if slug in p.stem) for slug in
 # passes, this test fails until it is listed here), so the list says where issue 22 stands.
 READY = {"ai-manufacturing-cities", "industry-finance-ai", "bigdata-innovation-fusion", "ai-export-upgrading",
          "ai-new-quality-productivity"}
-TWIN_ONLY_HEADERS = ("Estimand", "Effect", "P(sign)", "P(stars)")
+TWIN_ONLY_HEADERS = ("Twin", "Estimand", "Effect", "P(sign)", "P(stars)")
 # Chapters that skip, with a note, the sections whose optional columns (required: false) a file lacks.
 OPTIONAL_SKIPS = {"bigdata-innovation-fusion", "industry-finance-ai", "ai-export-upgrading",
                   "ai-new-quality-productivity", "ai-manufacturing-cities"}
@@ -154,6 +154,8 @@ def test_chapter_runs_on_a_users_file(slug: str, variant: str, tmp_path: Path,
         pattern = re.compile(rf"<th[^>]*>\s*{re.escape(header)}\s*</th>")
         bad = [t for t in tables if pattern.search(t)]
         assert not bad, f"a compare table on the user's file shows the twin's column {header!r}"
+    assert all(re.search(r"<th[^>]*>\s*Your data\s*</th>", t) for t in tables), (
+        "a compare table on the user's file does not head its estimates 'Your data'")
     assert not any("Simulated twin: these numbers" in t for t in texts), (
         "the simulated-twin banner is shown on a user's file")
     assert any(f"Your data: {user.name}" in t for t in texts), "no banner names the user's file"

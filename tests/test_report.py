@@ -268,3 +268,45 @@ def test_style_compare_table_probabilities_columns() -> None:
     assert shown.loc["dir", "P(size)"] == ""
     with pytest.raises(ValueError, match="probabilities"):
         style_compare_table(ct, probabilities=("power",))
+
+
+def test_estimate_column_is_headed_by_whose_data() -> None:
+    """The estimate column says "Twin" on the twin and "Your data" after a real-data banner."""
+    from helpers.report import set_estimate_label
+    from helpers.twins import twin_banner
+
+    pub = pd.DataFrame({"table": ["t"], "column": ["c"], "term": ["x"], "coef": [0.1],
+                        "se": [0.02], "stars": ["***"], "sign": ["+"]})
+    ct = compare_table(pub, {"x": (0.1, 0.02)})
+    try:
+        twin_banner("bigdata-innovation-fusion", data="cities.csv")
+        assert list(style_compare_table(ct).data.columns[:3]) == ["Term", "Published", "Your data"]
+        twin_banner("bigdata-innovation-fusion")
+        assert "Twin" in style_compare_table(ct).data.columns
+        assert "Mine" in style_compare_table(ct, estimate_label="Mine").data.columns
+        for bad in ("", "Published"):
+            with pytest.raises(ValueError, match="estimate_label"):
+                style_compare_table(ct, estimate_label=bad)
+        with pytest.raises(ValueError, match="non-empty"):
+            set_estimate_label("  ")
+    finally:
+        set_estimate_label("Twin")
+
+
+def test_footer_shows_n_and_r2_of_every_column() -> None:
+    """One column: N and R² rows; several columns: one 'N · R² (column)' row each."""
+    pub = pd.DataFrame({"table": ["t", "t"], "column": ["c1", "c2"], "term": ["x", "x"],
+                        "coef": [0.1, 0.2], "se": [0.02, 0.05], "stars": ["***", "***"],
+                        "sign": ["+", "+"], "N": [2858, 1498], "r2": [0.981, np.nan]})
+    one = compare_table(pub, {"x": (0.1, 0.02)}, table="t", column="c1")
+    one = one.assign(twin_N=2860, twin_r2=0.95)
+    shown = style_compare_table(one).data.set_index("Term")
+    assert shown.loc["N", "Published"] == "2,858" and shown.loc["N", "Twin"] == "2,860"
+    assert shown.loc["R²", "Published"] == "0.981" and shown.loc["R²", "Twin"] == "0.950"
+    two = pd.concat([one, compare_table(pub, {"x": (0.2, 0.05)}, table="t", column="c2")
+                     .assign(twin_N=1500, twin_r2=np.nan)], ignore_index=True)
+    shown = style_compare_table(two).data.set_index("Term")
+    assert shown.loc["N · R² (c1)", "Published"] == "2,858 · 0.981"
+    assert shown.loc["N · R² (c2)", "Published"] == "1,498"  # no published R²
+    assert shown.loc["N · R² (c2)", "Twin"] == "1,500"
+    assert "N" not in shown.index

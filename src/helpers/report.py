@@ -70,12 +70,53 @@ __all__ = [
     "read_scorecards",
     "stars_from_pvalue",
     "style_compare_table",
+    "set_estimate_label",
     "write_scorecard",
 ]
 
 STAR_CUTOFFS: tuple[float, float, float] = (0.01, 0.05, 0.10)
 """p-value cut-offs for ***, ** and *."""
 TOLERANCE_SHARE = 0.25
+_ESTIMATE_LABEL = ["Twin"]  # header of the estimate column; twin_banner(data=...) sets it per run
+
+
+def set_estimate_label(label: str) -> str:
+    """Set the header of the estimate column of :func:`style_compare_table`; return the old one.
+
+    A chapter's estimates are the simulated twin's ("Twin", the default) or the reader's file's.
+    :func:`helpers.twins.twin_banner` calls this with the chapter's ``DATA`` parameter, so every
+    compare table after the banner is headed by what produced it and a table built from a
+    reader's file never reads "Twin".
+
+    Parameters
+    ----------
+    label : str
+        Non-empty column header, e.g. ``"Twin"`` or ``"Your data"``.
+
+    Returns
+    -------
+    str
+        The label in force before the call (to restore it).
+
+    Raises
+    ------
+    ValueError
+        If ``label`` is not a non-empty string.
+
+    Examples
+    --------
+    >>> old = set_estimate_label("Your data")
+    >>> pub = pd.DataFrame({"table": ["t3"], "column": ["c1"], "term": ["x"], "coef": [0.1],
+    ...                     "se": [0.02], "stars": ["***"], "sign": ["+"]})
+    >>> list(style_compare_table(compare_table(pub, {"x": (0.1, 0.02)})).data.columns[:3])
+    ['Term', 'Published', 'Your data']
+    >>> set_estimate_label(old)
+    'Your data'
+    """
+    if not isinstance(label, str) or not label.strip():
+        raise ValueError(f"set_estimate_label: label must be a non-empty string, got {label!r}")
+    old, _ESTIMATE_LABEL[0] = _ESTIMATE_LABEL[0], label
+    return old
 """Relative tolerance of the magnitude verdict (25 % of the published coefficient)."""
 SCORECARD_FIELDS: tuple[str, ...] = (
     "table",
@@ -586,6 +627,7 @@ def style_compare_table(
     caption: str | None = None,
     digits: int | Literal["auto"] = 4,
     probabilities: Sequence[str] | None = None,
+    estimate_label: str | None = None,
 ) -> pd.io.formats.style.Styler:
     """Render :func:`compare_table` output as HTML that reads in light and dark themes.
 
@@ -608,6 +650,9 @@ def style_compare_table(
         Which design-analysis probabilities to show (columns ``P(sign)``, ``P(stars)``,
         ``P(size)``). Default: sign and stars when some row has ``p_stars``, else none. Tables
         of direction-only rows pass ``("sign",)``, descriptive tables ``("sign", "size")``.
+    estimate_label : str, optional
+        Header of the estimate column. Default: the label set by :func:`set_estimate_label`
+        ("Twin" unless the chapter runs on a reader's file).
 
     Returns
     -------
@@ -644,6 +689,11 @@ def style_compare_table(
             f"style_compare_table: expected compare_table() output with {sorted(need)}"
         )
 
+    label = _ESTIMATE_LABEL[0] if estimate_label is None else estimate_label
+    if not isinstance(label, str) or not label.strip() or label in ("Term", "Published"):
+        raise ValueError(f"style_compare_table: estimate_label must be a non-empty string other "
+                         f"than 'Term' and 'Published', got {label!r}")
+
     def tick(v: Any) -> str:
         return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else ("✓" if v else "✗")
 
@@ -675,7 +725,7 @@ def style_compare_table(
                 df["published_coef"], df["published_stars"], df["published_se"],
                 df["published_sign"], row_digits, strict=True)
         ],
-        "Twin": [cell(c, st, se, None, d) for c, st, se, d in zip(
+        label: [cell(c, st, se, None, d) for c, st, se, d in zip(
             df["twin_coef"], df["twin_stars"], df["twin_se"], row_digits, strict=True)],
     }
     truth_col = "estimand" if "estimand" in df else "truth"
@@ -703,21 +753,11 @@ def style_compare_table(
         cols[f"P({p})"] = [prob(x) for x in vals]
     cols["Verdict"] = list(df["verdict"])
     show = pd.DataFrame(cols)
-    # published and twin N and R2 as footer rows, when the table is one column of one table
-    if {"published_N", "twin_N"} <= set(df.columns) and df["table"].nunique() == 1 and (
-        df["column"].nunique() == 1
-    ):
-        extra = []
-        for label, pub_key, twin_key, fmt in (("N", "published_N", "twin_N", "{:,.0f}"),
-                                              ("R²", "published_r2", "twin_r2", "{:.3f}")):
-            pv, tv = df[pub_key].iloc[0], df[twin_key].iloc[0] if twin_key in df else None
-            if (pv is None or pd.isna(pv)) and (tv is None or pd.isna(tv)):
-                continue
-            extra.append({"Term": label,
-                          "Published": "" if pv is None or pd.isna(pv) else fmt.format(pv),
-                          "Twin": "" if tv is None or pd.isna(tv) else fmt.format(tv)})
-        if extra:
-            show = pd.concat([show, pd.DataFrame(extra)], ignore_index=True).fillna("")
+    # published and twin N and R2 as footer rows: two rows (N, R²) for a table of one column, one
+    # row per column ("N · R² (col2)") when the table stacks several columns or tables
+    footer = _fit_footer(df, label)
+    if footer:
+        show = pd.concat([show, pd.DataFrame(footer)], ignore_index=True).fillna("")
 
     def colour(v: str) -> str:
         if v == "agrees":
@@ -735,6 +775,37 @@ def style_compare_table(
         sty = sty.set_caption(caption)
     return sty
 
+
+
+def _fit_footer(df: pd.DataFrame, label: str) -> list[dict[str, str]]:
+    """Footer rows with the published and estimated N and R² of each column of a compare table."""
+    if not {"published_N", "twin_N", "table", "column"} <= set(df.columns):
+        return []
+
+    def fmt(v: Any, spec: str) -> str:
+        return "" if v is None or pd.isna(v) else spec.format(v)
+
+    groups = list(df.groupby(["table", "column"], sort=False))
+    several_tables = df["table"].nunique() > 1
+    rows: list[dict[str, str]] = []
+    for (table, column), g in groups:
+        first = g.iloc[0]
+        pub_n, pub_r2 = first.get("published_N"), first.get("published_r2")
+        est_n, est_r2 = first.get("twin_N"), first.get("twin_r2")
+        if all(v is None or pd.isna(v) for v in (pub_n, pub_r2, est_n, est_r2)):
+            continue
+        if len(groups) == 1:
+            for row_label, pv, tv, spec in (("N", pub_n, est_n, "{:,.0f}"),
+                                            ("R²", pub_r2, est_r2, "{:.3f}")):
+                if (pv is None or pd.isna(pv)) and (tv is None or pd.isna(tv)):
+                    continue
+                rows.append({"Term": row_label, "Published": fmt(pv, spec), label: fmt(tv, spec)})
+            continue
+        where = f"{table} {column}" if several_tables else str(column)
+        rows.append({"Term": f"N · R² ({where})",
+                     "Published": " · ".join(x for x in (fmt(pub_n, "{:,.0f}"), fmt(pub_r2, "{:.3f}")) if x),
+                     label: " · ".join(x for x in (fmt(est_n, "{:,.0f}"), fmt(est_r2, "{:.3f}")) if x)})
+    return rows
 
 def _clean(v: Any) -> Any:
     if v is None:

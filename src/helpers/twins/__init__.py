@@ -162,7 +162,9 @@ def twin_banner(twin_or_slug: Twin | str, *, display: bool = False,
     data : str or path, default "twin"
         The chapter's ``DATA`` parameter. Anything but ``"twin"`` is a reader's file: the banner then
         names the file and says that the estimates are the file's, that no truth or design analysis
-        is shown, and that sections needing raw inputs the file lacks are skipped.
+        is shown, and that sections needing raw inputs the file lacks are skipped. The call also
+        sets the header of the compare tables' estimate column (``helpers.report.set_estimate_label``):
+        "Twin" on the twin, "Your data" on a file.
 
     Returns
     -------
@@ -175,17 +177,24 @@ def twin_banner(twin_or_slug: Twin | str, *, display: bool = False,
     >>> print(twin_banner("bigdata-innovation-fusion", data="cities.csv"))
     :::{admonition} Your data: cities.csv
     :class: note
-    Every estimate below is computed from `cities.csv` (paper `bigdata-innovation-fusion`). No truth and no design analysis is shown: they exist only for the simulated twin. Sections that need raw inputs your file does not hold say so and are skipped.
+    Every estimate below is computed from `cities.csv` (paper `bigdata-innovation-fusion`); compare tables head its column "Your data". No truth and no design analysis is shown: they exist only for the simulated twin. The prose was written for the twin: its computed numbers are your file's, but its explanations (why the twin differs from the paper) are about the simulation, not your data. Sections that need raw inputs your file does not hold say so and are skipped.
     :::
     <BLANKLINE>
+    >>> _ = twin_banner("bigdata-innovation-fusion")  # compare tables headed "Twin" again
     """
+    from helpers.report import set_estimate_label
+
     if str(data) != "twin":
         slug = twin_or_slug.slug if isinstance(twin_or_slug, Twin) else str(twin_or_slug)
         name = Path(data).name
+        set_estimate_label("Your data")
         text = (f":::{{admonition}} Your data: {name}\n:class: note\n"
-                f"Every estimate below is computed from `{name}` (paper `{slug}`). No truth and no "
-                "design analysis is shown: they exist only for the simulated twin. Sections that "
-                "need raw inputs your file does not hold say so and are skipped.\n:::\n")
+                f"Every estimate below is computed from `{name}` (paper `{slug}`); compare tables head "
+                "its column \"Your data\". No truth and no design analysis is shown: they exist only "
+                "for the simulated twin. The prose was written for the twin: its computed numbers are "
+                "your file's, but its explanations (why the twin differs from the paper) are about the "
+                "simulation, not your data. Sections that need raw inputs your file does not hold say "
+                "so and are skipped.\n:::\n")
         if display:
             from IPython.display import Markdown
 
@@ -199,6 +208,7 @@ def twin_banner(twin_or_slug: Twin | str, *, display: bool = False,
         slug, detail = twin_or_slug, f" (twin `{twin_or_slug}`)"
     else:
         raise ValueError(f"twin_banner needs a Twin or a slug string, got {type(twin_or_slug).__name__}")
+    set_estimate_label("Twin")
     text = f":::{{admonition}} Simulated data\n:class: warning\n{BANNER_TEXT}{detail}\n:::\n"
     if display:
         from IPython.display import Markdown
