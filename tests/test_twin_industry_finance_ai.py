@@ -140,7 +140,9 @@ def test_truth_rows_cover_every_published_row(twin: Twin) -> None:
     pub = load_published(SLUG)
     keys = {f"{t}/{c}/{k}" for t, c, k in pub[["table", "column", "term"]].itertuples(index=False)}
     assert set(twin.truth["rows"]) == keys
-    assert {s.key for s in M.SPECS} == {k.rsplit("/", 1)[0] for k in keys}
+    # every published column is an OLS/FE spec (fit_many) or a declared other row, never both
+    specs = {s.key for s in M.SPECS}
+    assert specs | set(M.OTHER_ROWS) == {k.rsplit("/", 1)[0] for k in keys} and not specs & set(M.OTHER_ROWS)
     assert 0.10 <= twin.truth["att_first_batch"] <= 0.15  # spec sec. 6 (calibrated in population)
 
 
@@ -152,6 +154,37 @@ def test_estimand_is_the_spec_on_the_expected_outcome(twin: Twin) -> None:
         b = _fit(spec.formula, data).coef()
         for pub, term in spec.terms.items():
             assert twin.truth["rows"][f"{spec.key}/{pub}"]["estimand"] == pytest.approx(b[term], abs=1e-9)
+
+
+def test_robustness_estimands_are_the_mean_of_redraws(quick: Twin) -> None:
+    # rows outside SPECS (OTHER_ROWS): the estimand is the estimator on E[AI | design], which is the
+    # mean of its estimates over redraws because each estimator is linear in the outcome
+    from helpers.design import fit_many
+    from helpers.did import psm_did
+    from helpers.did.psm import WEIGHT_COL
+
+    p, rows = quick.panel, quick.truth["rows"]
+    R = 200
+    ys = M.redraw(quick, R, seed=7, outcomes=("AI",))["AI"]
+    keep = M.robustness_sample(p, "drop_zones").to_numpy()
+    assert 0 < keep.sum() < len(p)  # the AI-zone and big-data cities are dropped
+    with warnings.catch_warnings(action="ignore", category=UserWarning):  # singleton firms dropped
+        sims = fit_many(p[keep], M.ROBUSTNESS_FE["drop_zones"], ys[keep], vcov={"CRV1": "city_id"})
+    b = sims.loc[sims["term"] == "DID", "estimate"].to_numpy()
+    est = rows["table_robustness/drop_zones/DID"]["estimand"]
+    assert abs(b.mean() - est) < 4 * b.std(ddof=1) / np.sqrt(R)
+    # PSM-DID: the matching uses the controls only, so the matched sample is the same in every redraw
+    ctrl = [c for c in M.CONTROLS if c != "Dual"]
+    ps = psm_did(p, "AI", "DID", "firm_id", "year", ctrl, group="Treat", cluster="city_id")
+    pos = p.index.get_indexer(ps.matched.index)
+    fml = f"AI ~ DID + {' + '.join(ctrl)} | firm_id+year"
+    with warnings.catch_warnings(action="ignore", category=UserWarning):  # singleton firms dropped
+        bp = np.array([float(pf.feols(fml, ps.matched.assign(AI=ys[pos, r]), weights=WEIGHT_COL).coef()["DID"])
+                       for r in range(40)])
+    est = rows["table_robustness/psm/DID"]["estimand"]
+    assert abs(bp.mean() - est) < 4 * bp.std(ddof=1) / np.sqrt(len(bp))
+    # the staggered robust estimators target the balanced sample's ATT
+    assert rows["table_staggered/col2/DID_stag"]["effect"] == quick.truth["att_staggered_balanced"]
 
 
 def test_expected_outcomes_are_the_mean_of_redraws(quick: Twin) -> None:
@@ -259,7 +292,7 @@ def test_published_directions() -> None:
     from helpers.report import load_published
 
     pub = load_published(SLUG)
-    assert len(pub) == 12 and pub["coef"].isna().all() and pub["stars"].isna().all()
+    assert len(pub) == 21 and pub["coef"].isna().all() and pub["stars"].isna().all()
     row = pub.set_index(["table", "column", "term"])
     assert row.loc[("table_baseline", "col2", "DID"), "sign"] == "+"
     assert row.loc[("table_mechanism", "col2", "DID"), "sign"] == "-"  # misallocation falls

@@ -426,8 +426,55 @@ COVERAGE_EXCEPTIONS: dict[str, str] = {
 with homogeneous effects (``hetero_b`` = 0: the financing row then covers at about 95 %) and with no
 effect at all (the baseline still over-covers: firm- and city-level level differences turn into
 trend differences on the censored count, fixed across redraws)."""
+ROBUSTNESS_FE: dict[str, str] = {
+    "concurrent": f"AI ~ DID + {_CTRL} + AIZone + Broadband + SmartCity + BigData | firm_id+year",
+    "drop_zones": f"AI ~ DID + {_CTRL} | firm_id+year",
+    "drop_big": f"AI ~ DID + {_CTRL} | firm_id+year",
+    "industry_year": f"AI ~ DID + {_CTRL} | firm_id+industry^year",
+    "province_year": f"AI ~ DID + {_CTRL} | firm_id+province^year",
+}
+"""The fixed-effect robustness checks (``table_robustness``): formula per published column; the samples
+are in :func:`robustness_sample`."""
+OTHER_ROWS: dict[str, str] = {
+    **{f"table_robustness/{c}": "OLS/FE on a sample that SPECS cannot express (see ROBUSTNESS_FE)"
+       for c in ROBUSTNESS_FE},
+    "table_robustness/psm": "PSM-DID (helpers.did.psm_did, defaults; matching on the controls)",
+    "table_robustness/dml": "DML-PLR, firm and year effects partialled out, 3 folds, city clusters",
+    "table_staggered/col2": "Callaway-Sant'Anna (never-treated, simple ATT) on the balanced staggered sample",
+    "table_staggered/col3": "imputation estimator on the balanced staggered sample",
+}
+"""Published columns outside :data:`SPECS` (no ``fit_many`` fast path on the twin): the chapter runs
+their design analysis itself; their estimands are in ``truth["rows"]`` (:func:`_robustness_rows`)."""
 K_ESTIMAND = 400
 """Monte Carlo draws behind the expected wedges (the other outcomes' expectations are exact)."""
+
+
+def robustness_sample(panel: pd.DataFrame, column: str) -> pd.Series:
+    """Rows of ``panel`` in the sample of robustness check ``column`` (a key of :data:`ROBUSTNESS_FE`).
+
+    ``drop_zones`` drops every city that is ever an AI innovation pilot zone or big-data zone;
+    ``drop_big`` drops municipalities, provincial capitals and sub-provincial cities.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"city_id": [1, 1, 2], "AIZone": [0, 1, 0], "BigData": 0,
+    ...                   "capital": False, "special_city": [False, False, True]})
+    >>> robustness_sample(p, "drop_zones").tolist(), robustness_sample(p, "drop_big").tolist()
+    ([False, False, True], [True, True, False])
+    """
+    if column not in ROBUSTNESS_FE:
+        raise ValueError(f"unknown robustness column {column!r}; choose from {list(ROBUSTNESS_FE)}")
+    if column == "drop_zones":
+        return panel.groupby("city_id")[["AIZone", "BigData"]].transform("max").sum(axis=1) == 0
+    if column == "drop_big":
+        return ~(panel["capital"].astype(bool) | panel["special_city"].astype(bool))
+    return pd.Series(True, index=panel.index)
+
+
+def balanced_staggered(panel: pd.DataFrame) -> pd.DataFrame:
+    """The staggered sample (firms listed before their cohort year) cut to firms observed in every year."""
+    stag = panel[(panel["cohort"] == 0) | (panel["entry_year"] < panel["cohort"])]
+    return stag[stag.groupby("firm_id")["year"].transform("size") == stag["year"].nunique()]
 
 
 def _ai_shocks(D: dict[str, Any], rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -968,6 +1015,17 @@ _WHY = {
               "control firms' wedges (a spillover) and DiD differences it away"),
     "het": ("the effect is the difference of the groups' ATTs; the interaction weights firm-years "
             "by regression weights and uses group-specific year effects"),
+    "rob_psm": ("the matched DiD weights the matched pilot firm-years by regression weights, and parallel "
+                "trends fail conditional on size on the censored count (latent AI centred within groups)"),
+    "rob_concurrent": "as the baseline (TWFE weights); the policy dummies also take part of the comparison",
+    "rob_drop_zones": "the effect is the whole first batch's ATT; the subsample's own ATT can differ",
+    "rob_drop_big": "the effect is the whole first batch's ATT; the subsample's own ATT can differ",
+    "rob_industry_year": "as the baseline (TWFE weights), comparing firms within industry-years",
+    "rob_province_year": "as the baseline (TWFE weights), comparing firms within province-years",
+    "rob_dml": ("the partially linear DiD weights firm-years like TWFE; estimand of DML with least-squares "
+                "nuisances (the learner of the redraws)"),
+    "robust_stag": ("the effect is the ATT of the balanced staggered sample; trends of a cohort and the "
+                    "never-treated firms are parallel only approximately on the censored count"),
 }
 
 
@@ -989,4 +1047,44 @@ def _truth_rows(twin: E.Twin) -> dict[str, dict[str, Any]]:
                 g = tr["tau_by_group"][term.split(":")[1]]
                 eff, why = g[1] - g[0], _WHY["het"]
             rows[f"{spec.key}/{term}"] = {"estimand": val, "effect": float(eff), "why": why}
+    rows.update(_robustness_rows(twin))
+    return rows
+
+
+def _robustness_rows(twin: E.Twin) -> dict[str, dict[str, Any]]:
+    """Estimands of the rows in :data:`OTHER_ROWS`: each estimator applied to the expected outcome.
+
+    All are linear in the outcome given the design (the matching uses the controls only; DML with
+    least-squares nuisances and folds fixed by the seed; Callaway-Sant'Anna and imputation are
+    differences of means), so these are the means of their estimates over :func:`redraw`. DML's
+    estimand is that of least-squares nuisances, the learner the chapter's redraws use.
+    """
+    import warnings
+
+    import pyfixest as pf
+
+    from helpers.did import psm_did, staggered_did
+    from helpers.dml import dml_plr
+
+    tr, panel = twin.truth, twin.panel
+    p = panel.assign(AI=twin.meta["expected"]["AI"].to_numpy())
+    ctrl = _CTRL.split(" + ")
+    tau, rows = tr["att_first_batch"], {}
+    with warnings.catch_warnings(action="ignore", category=UserWarning):  # singleton firms dropped
+        for col, fml in ROBUSTNESS_FE.items():
+            b = float(pf.feols(fml, p[robustness_sample(p, col)], vcov="iid").coef()["DID"])
+            rows[f"table_robustness/{col}/DID"] = {"estimand": b, "effect": tau, "why": _WHY[f"rob_{col}"]}
+        ps = psm_did(p, "AI", "DID", "firm_id", "year", ctrl, group="Treat", cluster="city_id")
+    rows["table_robustness/psm/DID"] = {"estimand": float(ps.coef), "effect": tau, "why": _WHY["rob_psm"]}
+    dml = dml_plr(p, "AI", "DID", ctrl, unit="firm_id", time="year", learner="ols", n_folds=3,
+                  seed=int(twin.meta["seed"]), cluster="city_id").summary
+    rows["table_robustness/dml/DID"] = {"estimand": float(dml["coef"].iloc[0]), "effect": tau,
+                                        "why": _WHY["rob_dml"]}
+    st = staggered_did(balanced_staggered(p), "AI", "firm_id", "year", "cohort", cluster="city_id",
+                       estimators=("cs_never", "imputation")).summary
+    for col, est, agg in (("col2", "Callaway-Sant'Anna (never-treated)", "simple"),
+                          ("col3", "Imputation (Gardner/BJS)", "overall")):
+        b = float(st.loc[(st["estimator"] == est) & (st["aggregation"] == agg), "estimate"].iloc[0])
+        rows[f"table_staggered/{col}/DID_stag"] = {"estimand": b, "effect": tr["att_staggered_balanced"],
+                                                   "why": _WHY["robust_stag"]}
     return rows
