@@ -58,7 +58,7 @@ COMPANIONS = {
                   "ex3_b", "ex5_b"),
     },
     "ai-export-upgrading": {
-        "files": ("transactions", "firm_accounts", "fx", "robots", "employment_base", "industries",
+        "files": ("transactions", "firm_accounts", "firm_base", "fx", "robots", "employment_base", "industries",
                   "io_matrix"),
         "glued": ("n_tx", "n_inter", "n_hs_int", "dvar_gap", "share_above1", "alt_gap",
                   "fig_dvar_variants", "fig_penetration", "robot_gap", "ziv_gap", "for_gap", "back_gap"),
