@@ -949,10 +949,10 @@ def _back_out_trade(d: np.ndarray, employees: np.ndarray, nfa: np.ndarray, ind: 
                     year: np.ndarray, fi: np.ndarray, rng: np.random.Generator,
                     cal: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, np.ndarray], pd.DataFrame,
                                                   dict[str, np.ndarray]]:
-    r"""Customs rows and accounts whose eq. (2') DVAR equals ``d`` exactly (thousand RMB, then USD).
+    r"""Customs rows and accounts whose default-formula DVAR equals ``d`` exactly (thousand RMB, then USD).
 
-    The random trade structure (export scale, domestic-input share, regime shares, intermediaries'
-    shares m_k) is drawn first and returned as the fourth item; :func:`_trade_flows` turns it and
+    The random trade structure (export scale, export share of sales, input share, regime shares,
+    intermediaries' shares m_k) is drawn first and returned as the fourth item; :func:`_trade_flows` turns it and
     ``d`` into the flows. The intermediaries' rows added later make the product shares exactly m_k.
     """
     n = d.size
@@ -1259,8 +1259,8 @@ def redraw(twin: E.Twin, R: int, seed: int, start: int = 0,
     shock (Student-t), and R&D participation and the R&D-amount shock behind Innovation. Held fixed:
     the sample, firm effects, robot exposure, controls, the realized mediators inside the DVAR
     equation (the mediation regressions condition on them) and the trade structure (export scale,
-    domestic-input share, regime shares, intermediaries' shares). The noise is drawn at the index
-    level: DVAR is not rebuilt from redrawn customs transactions (it equals them by construction), and
+    export share of sales, input share, regime shares, intermediaries' shares). The noise is drawn at
+    the index level: DVAR is not rebuilt from redrawn customs transactions (it equals them by construction), and
     ``DVAR_alt`` is the ``kee_tang_basic`` ratio that the customs records backed out of the redrawn
     DVAR would give (:func:`_trade_flows`, the builder's own map; it adds no random draw).
 
