@@ -249,7 +249,7 @@ def base_weights(employees_base: pd.Series | np.ndarray, ind14: pd.Series | np.n
 
     Examples
     --------
-    >>> base_weights([10, 30, 20], [1, 1, 2], [100.0, 100.0, 100.0]).tolist()
+    >>> base_weights([10, 30, 20], [1, 1, 2], [100.0, 100.0, 100.0]).round(12).tolist()
     [0.5, 1.5, 1.0]
     """
     L = np.asarray(employees_base, dtype=float)
@@ -1507,7 +1507,7 @@ def build(scale: str = "full", seed: int | None = None, calibration: dict[str, A
     --------
     >>> t = build("quick", seed=3)
     >>> len(t.panel), sorted(t.raw)[:3]
-    (3000, ['employment_base', 'firm_accounts', 'fx'])
+    (3000, ['employment_base', 'firm_accounts', 'firm_base'])
     """
     from helpers.twins.loader import read_calibration
 
