@@ -58,10 +58,11 @@ COMPANIONS = {
                   "ex3_b", "ex5_b"),
     },
     "ai-export-upgrading": {
-        "files": ("transactions", "firm_accounts", "fx", "robots", "employment_base", "industries",
+        "files": ("transactions", "firm_accounts", "firm_base", "fx", "robots", "employment_base", "industries",
                   "io_matrix"),
-        "glued": ("n_tx", "n_inter", "n_hs_int", "dvar_gap", "share_above1", "alt_gap",
-                  "fig_dvar_variants", "fig_penetration", "robot_gap", "ziv_gap", "for_gap", "back_gap"),
+        "glued": ("n_tx", "n_inter", "n_hs_int", "dvar_gap", "share_above1", "alt_gap", "unal_gap",
+                  "fig_dvar_variants", "fig_penetration", "robot_gap", "ziv_gap", "for_gap", "back_gap",
+                  "size_r2_paper", "own_share_paper", "b_paper_w", "ex2_b"),
     },
     "ai-new-quality-productivity": {
         "files": ("indicators", "patents", "reports", "production"),

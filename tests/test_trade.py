@@ -67,14 +67,38 @@ def test_kee_tang_basic(tx: pd.DataFrame) -> None:
 
 
 def test_default_variant_with_intermediaries(tx: pd.DataFrame) -> None:
-    # F = 20 + 60 * 40 / 120 = 40; FVA = 40 + 0.05 (120 - 40) + 0.0417 * 50 = 46.085
+    # F = 20 + 60 * 40 / 120 = 40; export share s_X = 100 / 160 = 0.625; domestic inputs
+    # 120 - 20 - 40 = 60; FVA = 40 + 0.625 * (0.05 * 60 + 0.0417 * 50) = 40 + 0.625 * 5.085 = 43.178125
     out = dvar(tx, ACCOUNTS)
     row = _firm(out, 1)
     assert row["M_ordinary_intermediate"] == pytest.approx(40.0)
-    assert row["FVA"] == pytest.approx(46.085)
-    assert row["dvar"] == pytest.approx(1 - 0.46085)
+    assert row["export_share"] == pytest.approx(0.625)
+    assert row["FVA"] == pytest.approx(43.178125)
+    assert row["dvar"] == pytest.approx(1 - 0.43178125)
     assert out.attrs["n_intermediaries"] == 1
     assert 2 not in set(out["firm_id"])  # the intermediary itself is dropped
+
+
+def test_unallocated_variant_charges_everything_to_exports(tx: pd.DataFrame) -> None:
+    # spec eq. (2') as written: FVA = 40 + 0.05 (120 - 40) + 0.0417 * 50 = 46.085
+    row = _firm(dvar(tx, ACCOUNTS, variant="unallocated"), 1)
+    assert row["FVA"] == pytest.approx(46.085)
+    # the two coincide for a pure exporter with no ordinary imports: firm 3 (X = 10, sales 100, so
+    # D = 90) is not one; a pure exporter is: sales = X, so s_X = 1 and M^dom = M^T - F
+    acc = ACCOUNTS.assign(sales=[160.0, 10.0, 80.0])
+    both = [_firm(dvar(tx, acc, variant=v), 4)["dvar"] for v in ("default", "unallocated")]
+    assert both[0] == pytest.approx(both[1])
+
+
+def test_default_domestic_inputs_floored(tx: pd.DataFrame) -> None:
+    # firm 3: M^T = 60 but actual processing imports 50 and nothing ordinary: M^dom = 10 >= 0;
+    # with M^T = 30 the imported intermediates exceed the inputs: M^dom floored at 0 and counted
+    acc = ACCOUNTS.assign(intermediate_inputs=[120.0, 30.0, 0.0])
+    out = dvar(tx, acc, out_of_range="keep")
+    row = _firm(out, 3)
+    # X = 10, D = 90, s_X = 0.1: FVA = 50 + 0.1 * (0 + 0.0417 * 10) = 50.0417
+    assert row["FVA"] == pytest.approx(50.0417)
+    assert out.attrs["n_negative_domestic_inputs"] == 1
 
 
 def test_as_printed_variant(tx: pd.DataFrame) -> None:
@@ -84,9 +108,9 @@ def test_as_printed_variant(tx: pd.DataFrame) -> None:
 
 
 def test_default_without_intermediary_adjustment(tx: pd.DataFrame) -> None:
-    # F = 25; FVA = 25 + 0.05 (120 - 25) + 2.085 = 31.835
+    # F = 25; domestic inputs 120 - 20 - 10 = 90; FVA = 25 + 0.625 (0.05 * 90 + 2.085) = 29.115625
     out = dvar(tx, ACCOUNTS, adjust_intermediaries=False)
-    assert _firm(out, 1)["dvar"] == pytest.approx(1 - 0.31835)
+    assert _firm(out, 1)["dvar"] == pytest.approx(1 - 0.29115625)
 
 
 def test_out_of_range_drop_clip_keep(tx: pd.DataFrame) -> None:

@@ -24,10 +24,21 @@ eq. (2)/(2′) and §7):
    foreign content of domestically purchased inputs) and :math:`c` = ``capital_coef`` (0.0417):
 
    .. math::
-      F = M^P_A + X^o \frac{M^o_{AM}}{D + X^o}
+      F = M^P_A + X^o \frac{M^o_{AM}}{D + X^o},\qquad s_X = \frac{X}{X + D},\qquad
+      M^{dom} = \max(M^T - M^P_A - M^o_{AM},\ 0)
 
-   * ``"default"`` (spec eq. (2′), signs made economically consistent):
-     :math:`FVA = F + \delta\,(M^T - F) + c\,NFA`;
+   * ``"default"``: :math:`FVA = F + s_X\,(\delta\,M^{dom} + c\,NFA)`. The accounting principle of
+     Kee & Tang (2016) and Upward, Wang & Zheng (2013): foreign value added in exports is the foreign
+     content of the inputs *used to make the exports*. Processing imports serve processing exports
+     only (charged in full); ordinary intermediate imports serve ordinary exports and domestic sales
+     (charged by :math:`X^o/(D+X^o)`); domestically purchased inputs (total inputs less all imported
+     intermediates) and the capital stock serve all of the firm's output, so their foreign content is
+     charged by the export share of sales :math:`s_X`. For a pure exporter (:math:`D=0`) this is Kee
+     and Tang's processing-firm formula;
+   * ``"unallocated"`` (spec eq. (2′) as written, signs made consistent):
+     :math:`FVA = F + \delta\,(M^T - F) + c\,NFA` charges the foreign content of *all* domestic
+     inputs and of the whole capital stock to exports, and counts the ordinary imports used for
+     domestic sales as domestic inputs; it understates DVAR the more a firm sells at home;
    * ``"as_printed"`` (the paper's printed formula, eq. (2)): :math:`FVA = F - \delta\,(M^T - F) - c\,NFA`
      (subtracting foreign content pushes DVAR above 1 for non-importers; shown for comparison only);
    * ``"kee_tang_basic"``: :math:`FVA = F` with *unadjusted* imports (no intermediary, domestic-content
@@ -59,7 +70,7 @@ __all__ = [
     "load_hs_bec_rules",
 ]
 
-VARIANTS = ("default", "as_printed", "kee_tang_basic")
+VARIANTS = ("default", "unallocated", "as_printed", "kee_tang_basic")
 INTERMEDIATE_BEC: frozenset[str] = frozenset({"111", "121", "21", "22", "31", "322", "42", "53"})
 """BEC Rev.4 codes of intermediate goods (UN Statistics Division 2002, Annex)."""
 
@@ -250,8 +261,9 @@ def dvar(
         Firm accounts, one row per firm-year: ``firm_col``, ``year_col``, ``sales_col`` (total sales),
         ``inputs_col`` (:math:`M^T`, total intermediate inputs) and ``nfa_col`` (net fixed assets), in the
         units of the customs values after ``fx``.
-    variant : {"default", "as_printed", "kee_tang_basic"}
-        The formula (see the module docstring).
+    variant : {"default", "unallocated", "as_printed", "kee_tang_basic"}
+        The formula (see the module docstring): ``"default"`` charges the foreign content of domestic
+        inputs and of capital to exports by the export share of sales.
     firm_col, year_col, hs_col, regime_col, flow_col, value_col : str
         Transaction column names (the firm id must match the accounts' id).
     name_col, intermediary_col : str or None
@@ -280,9 +292,10 @@ def dvar(
     pandas.DataFrame
         One row per exporting producer-year found in both sources: ``firm_col``, ``year_col``, ``X``,
         ``X_ordinary``, ``X_processing``, ``M_processing``, ``M_ordinary_intermediate`` (actual, i.e.
-        adjusted unless ``kee_tang_basic``), ``D``, ``M_T``, ``NFA``, ``FVA``, ``dvar``. ``attrs`` holds
-        counts: ``n_intermediaries``, ``n_customs_unmatched``, ``n_negative_domestic_sales``,
-        ``n_out_of_range``.
+        adjusted unless ``kee_tang_basic``), ``D``, ``export_share`` (:math:`s_X`), ``M_T``, ``NFA``,
+        ``FVA``, ``dvar``. ``attrs`` holds counts: ``n_intermediaries``, ``n_customs_unmatched``,
+        ``n_negative_domestic_sales``, ``n_negative_domestic_inputs`` (imported intermediates above
+        :math:`M^T`, domestic inputs floored at 0), ``n_out_of_range``.
 
     Raises
     ------
@@ -306,6 +319,11 @@ def dvar(
     ...                     "intermediate_inputs": [120.0], "net_fixed_assets": [0.0]})
     >>> round(float(dvar(tx, acc, variant="kee_tang_basic")["dvar"].iloc[0]), 4)  # 1 - (20 + 100*10/200)/100
     0.75
+    >>> # default: s_X = 100/200, domestic inputs 120 - 20 - 10 = 90: FVA = 25 + 0.5 * 0.05 * 90
+    >>> round(float(dvar(tx, acc)["dvar"].iloc[0]), 4)
+    0.7275
+    >>> round(float(dvar(tx, acc, variant="unallocated")["dvar"].iloc[0]), 4)  # 25 + 0.05 * (120 - 25)
+    0.7025
     """
     import duckdb
 
@@ -473,7 +491,11 @@ def dvar(
     NFA = merged[nfa_col].to_numpy(float)
     denom = D + Xo
     F = MP + np.divide(Xo * MO, denom, out=np.zeros_like(X), where=denom > 0)
+    share_x = X / (X + D)
+    dom_raw = MT - MP - MO
     if variant == "default":
+        FVA = F + share_x * (domestic_content * np.maximum(dom_raw, 0.0) + capital_coef * NFA)
+    elif variant == "unallocated":
         FVA = F + domestic_content * (MT - F) + capital_coef * NFA
     elif variant == "as_printed":
         FVA = F - domestic_content * (MT - F) - capital_coef * NFA
@@ -490,6 +512,7 @@ def dvar(
             "M_processing": MP,
             "M_ordinary_intermediate": MO,
             "D": D,
+            "export_share": share_x,
             "M_T": MT,
             "NFA": NFA,
             "FVA": FVA,
@@ -508,6 +531,7 @@ def dvar(
             "n_intermediaries": int(n_inter),
             "n_customs_unmatched": int(n_unmatched),
             "n_negative_domestic_sales": int((D_raw < 0).sum()),
+            "n_negative_domestic_inputs": int((dom_raw < 0).sum()),
             "n_out_of_range": int(bad.sum()),
         }
     )
