@@ -29,7 +29,7 @@ GENERIC = {"setup", "data", "the twin banner", "the data are a simulated twin", 
            "scorecard", "runtime", "exercises", "references"}
 # headings that name no technical term, with the reason
 PLAIN = {
-    "The printed formula against the spec's default": "compares two versions of the DVAR formula",
+    "The printed formula against the default": "compares two versions of the DVAR formula",
     "how the effect builds up": "plain-language subtitle of the dynamic-effects section",
 }
 # a glossary term also matches by its head words when it ends in one of these
