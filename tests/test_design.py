@@ -83,9 +83,20 @@ fixed effects; fit_many is exact, so the 1e-8 comparison is against pyfixest wit
 to convergence, and the default loop is checked at pyfixest's own tolerance, 1e-6."""
 
 
+@pytest.fixture(params=["sparse", "kernel"])
+def path(request, monkeypatch) -> str:
+    """Run a test on both fast paths: the sparse products and the compiled loops (forced here; the
+    book uses them from ``design._KERNEL_MIN_ROWS`` rows on)."""
+    if request.param == "kernel":
+        monkeypatch.setattr(design, "_KERNEL_MIN_ROWS", 0)
+    else:
+        monkeypatch.setattr(design, "_KERNEL_MIN_ROWS", 10**12)
+    return request.param
+
+
 @pytest.mark.parametrize("formula", FORMULAS)
 @pytest.mark.parametrize("vcov", VCOVS, ids=["iid", "hetero", "CRV1"])
-def test_fit_many_equals_pyfixest_refit_loop(formula, vcov) -> None:
+def test_fit_many_equals_pyfixest_refit_loop(formula, vcov, path) -> None:
     df, Y = make_panel()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -124,7 +135,7 @@ def test_fit_many_alternating_projection_fallback(monkeypatch, vcov) -> None:
         np.testing.assert_allclose(fast[col], slow[col], rtol=1e-8, atol=0, err_msg=col)
 
 
-def test_fit_many_fixed_effect_nested_in_another() -> None:
+def test_fit_many_fixed_effect_nested_in_another(path) -> None:
     """A sector effect constant within firm adds nothing to the firm effect: no blow-up."""
     df, Y = make_panel()
     df["sector"] = df["firm"] % 4
@@ -458,6 +469,55 @@ def test_prepared_design_fits_chunks_like_one_block_and_checks_missing_rows() ->
         prepare_many(df, "Y ~ x | f", vcov="iid")
 
 
+@pytest.mark.parametrize("vcov", VCOVS, ids=["iid", "hetero", "CRV1"])
+def test_fit_with_index_shares_one_outcome_block(vcov, path) -> None:
+    """``fit(Y, index=...)`` on a larger block (rows shuffled, extra rows) equals the aligned fit;
+    the compiled loops are used exactly when forced, and a bad index is refused by name."""
+    from helpers.design import prepare_many
+
+    df, Y = make_panel()
+    n = len(df)
+    rng = np.random.default_rng(7)
+    big = np.full((n + 50, Y.shape[1]), 9.0)     # 50 extra rows that no design uses
+    where = rng.permutation(n + 50)[:n]          # data row i sits in row where[i] of the block
+    big[where] = Y
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        d = prepare_many(df.assign(Y=Y[:, 0]), "Y ~ x1 + x2 | firm+year", vcov=vcov)
+    assert (d.kernel is not None) == (path == "kernel")
+    aligned = d.fit(Y)
+    pd.testing.assert_frame_equal(d.fit(big, index=where), aligned, check_exact=False, rtol=1e-12, atol=0)
+    with pytest.raises(ValueError, match="index must be"):
+        d.fit(big, index=where[:-1])
+    with pytest.raises(ValueError, match="index points outside"):
+        d.fit(big, index=where + 100)
+    bad = big.copy()
+    bad[where[5], :] = 1.0                       # a row whose outcome the prepared data missed
+    with pytest.raises(ValueError, match="missing in the same rows"):
+        d.fit(bad, index=where)
+    bad = big.copy()
+    bad[where[0], 2] = np.inf
+    with pytest.raises(ValueError, match="infinite"):
+        d.fit(bad, index=where)
+
+
+def test_large_designs_take_the_compiled_loops_unless_projected_by_map(monkeypatch) -> None:
+    """Above ``_KERNEL_MIN_ROWS`` rows the compiled loops fit; the alternating-projection fallback
+    (too many levels for the exact projection) keeps its explicit path, with the same answer."""
+    from helpers.design import prepare_many
+
+    df, Y = make_panel()
+    monkeypatch.setattr(design, "_KERNEL_MIN_ROWS", 100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        d = prepare_many(df.assign(Y=Y[:, 0]), "Y ~ x1 | firm+year+ind", vcov={"CRV1": "city"})
+        monkeypatch.setattr(design, "_MAX_DENSE_LEVELS", 0)
+        m = prepare_many(df.assign(Y=Y[:, 0]), "Y ~ x1 | firm+year+ind", vcov={"CRV1": "city"})
+    assert d.kernel is not None and d.proj.mode == "schur"
+    assert m.kernel is None and m.proj.mode == "map"
+    pd.testing.assert_frame_equal(d.fit(Y), m.fit(Y), check_exact=False, rtol=1e-8, atol=0)
+
+
 def test_diagnose_statistic_hand_computed() -> None:
     """A statistic without SE: sign and size shares, spread and bias against hand-computed values."""
     from helpers.design import diagnose_statistic
@@ -528,7 +588,7 @@ IV_FORMULAS = ["Y ~ x1 | xe ~ z1", "Y ~ x1 | firm | xe ~ z1 + z2", "Y ~ x1 + x2 
 
 @pytest.mark.parametrize("formula", IV_FORMULAS)
 @pytest.mark.parametrize("vcov", VCOVS, ids=["iid", "hetero", "CRV1"])
-def test_iv_many_equals_pyfixest_refit_loop(formula, vcov) -> None:
+def test_iv_many_equals_pyfixest_refit_loop(formula, vcov, path) -> None:
     from helpers.design import iv_many
 
     df, Y = make_iv_panel()

@@ -8,6 +8,8 @@ the design reproduces the published result, in the spirit of DeclareDesign's dia
 * :func:`fit_many` -- OLS with 0-3 fixed effects on all ``R`` outcome columns at once, equal to
   a ``pyfixest.feols`` refit loop (same sample, small-sample corrections and p-values) but built
   once: the fixed-effect projection is factored once and applied to the ``n x R`` block.
+  :func:`prepare_many` splits it: prepare once, then ``.fit`` chunk after chunk (with ``index=``,
+  several designs on subsamples read one panel-wide block).
 * :func:`iv_many` -- 2SLS (pyfixest's ``y ~ w | fe | x ~ z``) on all ``R`` outcome columns at
   once: given the design the 2SLS coefficient is linear in the outcome, so one projection serves
   every replication.
@@ -62,6 +64,12 @@ _MAX_DENSE_LEVELS = 3_000
 """Largest number of levels of the smaller fixed effects for the exact (Schur) projection;
 above it the outcome block is demeaned by pyfixest's alternating projections (tol 1e-12)."""
 _VCOV_NAMES = ("iid", "hetero", "HC1")
+_KERNEL_MIN_ROWS = 100_000
+"""Designs with at least this many rows (and no alternating-projection fallback) are fitted by the
+compiled loops of :mod:`helpers._kernels` (numba): two passes over the outcome block, no ``N x R``
+temporary and no GIL, five to ten times faster than the sparse products at the export chapter's
+476,000 rows (``benchmarks/bench_design.py``). Smaller designs keep the sparse path, so they never
+pay numba's import and first compilation."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -450,8 +458,11 @@ def fit_many(
     cluster for CRV1) and the group sums of every fixed effect; the fixed-effect coefficients of
     all columns follow from a Schur complement onto the smaller fixed effects, factored once.
     CRV1 scores come from these sums without forming residuals; iid and hetero form the
-    residuals chunk by chunk. When the smaller fixed effects have more than 3,000 levels the
-    block is demeaned by pyfixest's alternating projections (tolerance 1e-12). pyfixest demeans by alternating
+    residuals chunk by chunk. Designs of 100,000 rows or more (``_KERNEL_MIN_ROWS``) do the same
+    algebra in two compiled passes over the block (:mod:`helpers._kernels`): the sums, then each
+    row's residual and the meat, with no ``n x R`` temporary; they release the GIL, so chunks of
+    replications can be fitted in parallel threads. When the smaller fixed effects have more than
+    3,000 levels the block is demeaned by pyfixest's alternating projections (tolerance 1e-12). pyfixest demeans by alternating
     projections to ``fixef_tol=1e-6`` by default, so with fixed effects the two agree to that
     solver's accuracy (relative differences of 1e-10 to 3e-8 in SEs in the tests, up to 2e-7 in
     p-values); against pyfixest with ``demeaner=pf.MapDemeaner(fixef_tol=1e-12)`` they agree to
@@ -521,15 +532,38 @@ class ManyDesign:
     plan: _FastPlan | None = None
     Xs: np.ndarray | None = None
     """2SLS only: the first-stage fitted regressors (:func:`prepare_iv_many`); None for OLS."""
+    kernel: _KernelPlan | None = None
+    """Large designs: the inputs of the compiled loops (:data:`_KERNEL_MIN_ROWS`); None otherwise."""
 
-    def fit(self, outcomes: Any, *, first_replication: int = 0) -> pd.DataFrame:
+    def fit(self, outcomes: Any, *, first_replication: int = 0, index: Any = None) -> pd.DataFrame:
         """Estimates, SEs and p-values for every column of ``outcomes`` (n x R, aligned with data).
 
         ``first_replication`` numbers the columns (``first_replication``, ...), for chunks.
         Outcome values must be missing exactly where the prepared data's outcome was missing.
+        ``index`` (optional) gives, for each row of the prepared data, its row in ``outcomes``
+        (which may then have any number of rows, e.g. a twin's whole panel): several designs on
+        subsamples of one panel then share one outcome block without copying it.
         """
-        Yall = _outcome_block(outcomes, self.n_data)
-        miss = np.isnan(Yall[:, 0])
+        if index is None:
+            Yall = _outcome_block(outcomes, self.n_data)
+            index = np.arange(self.n_data)
+        else:
+            Yall = np.asarray(outcomes)
+            index = np.asarray(index)
+            if index.shape != (self.n_data,) or not np.issubdtype(index.dtype, np.integer):
+                raise ValueError(
+                    f"fit_many: index must be {self.n_data} integer row positions (one per row of the "
+                    f"prepared data), got shape {index.shape} and dtype {index.dtype}"
+                )
+            if Yall.ndim == 2 and index.size and (index.min() < 0 or index.max() >= Yall.shape[0]):
+                raise ValueError(
+                    f"fit_many: index points outside the {Yall.shape[0]} rows of outcomes "
+                    f"(range {int(index.min())}..{int(index.max())})"
+                )
+            Yall = _outcome_block(Yall, Yall.shape[0] if Yall.ndim == 2 else -1)
+            if self.kernel is None:  # the sparse path works on the aligned block
+                Yall, index = Yall[index], np.arange(self.n_data)
+        miss = np.isnan(Yall[index, 0])
         if not np.array_equal(miss, self.y_missing):
             raise ValueError(
                 f"fit_many: the outcomes miss {int(miss.sum())} rows, the prepared design's outcome "
@@ -538,7 +572,9 @@ class ManyDesign:
             )
         R, k = Yall.shape[1], len(self.names)
         proj, cl = self.proj, self.cl
-        if proj is None or proj.mode != "map":
+        if self.kernel is not None:
+            beta, var = _kernel_fit(self, Yall, index[self.rows])
+        elif proj is None or proj.mode != "map":
             if self.plan is None:
                 self.plan = _fast_plan(self.n_data, self.rows, self.Xt, proj, self.vtype, cl, self.Xs)
             # bound the sums block (one row per cluster x coefficient and per fixed-effect level)
@@ -571,6 +607,84 @@ class ManyDesign:
         return out
 
 
+@dataclass
+class _KernelPlan:
+    """Inputs of the compiled loops that depend on the design only (built once per design)."""
+
+    fe: np.ndarray
+    """N x (number of fixed effects): each row's level, stacked over the fixed effects."""
+    n_levels: int
+    order: np.ndarray
+    """Rows in the order the meat visits them: cluster by cluster for CRV1, else as they come."""
+    cluster: np.ndarray
+    vcode: int
+
+
+def _kernel_plan(proj: _FixedEffects | None, cl: np.ndarray | None, n: int, vtype: str) -> _KernelPlan:
+    """The fixed-effect levels (stacked) and the visiting order of :mod:`helpers._kernels`."""
+    from helpers import _kernels
+
+    if proj is None:
+        fe, n_levels = np.zeros((n, 0), dtype=np.int64), 0
+    else:
+        codes = [proj.g1, *proj.rest]
+        offsets = np.cumsum([0, *proj.levels[:-1]])
+        fe = np.ascontiguousarray(np.column_stack(codes) + offsets, dtype=np.int64)
+        n_levels = int(sum(proj.levels))
+    if vtype == "CRV1":
+        cluster = np.ascontiguousarray(cl, dtype=np.int64)
+        order = np.argsort(cluster, kind="stable").astype(np.int64)
+    else:
+        cluster, order = np.zeros(n, dtype=np.int64), np.arange(n, dtype=np.int64)
+    vcode = {"iid": _kernels.IID, "hetero": _kernels.HETERO, "CRV1": _kernels.CRV1}[vtype]
+    return _KernelPlan(fe=fe, n_levels=n_levels, order=order, cluster=cluster, vcode=vcode)
+
+
+def _kernel_fit(d: ManyDesign, Yall: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Coefficients and variances (before the small-sample factor) by the compiled loops.
+
+    First pass: :math:`X_s'y` and the level sums :math:`D'y`; from them :math:`\hat\beta` and the
+    fixed-effect coefficients (as in :func:`_fast_path`); second pass: residuals and meat.
+    ``index`` maps each sample row to its row of ``Yall``.
+    """
+    from helpers import _kernels
+
+    K = d.kernel
+    proj = d.proj
+    k, R = len(d.names), Yall.shape[1]
+    Xt = np.ascontiguousarray(d.Xt)
+    Xs = Xt if d.Xs is None else np.ascontiguousarray(d.Xs)
+    index = np.ascontiguousarray(index, dtype=np.int64)
+    beta, var = np.empty((k, R)), np.empty((k, R))
+    step = max(1, _SUMS_CELLS // (K.n_levels + k))
+    for start in range(0, R, step):
+        sl = slice(start, start + step)
+        Y = np.ascontiguousarray(Yall[:, sl])
+        r = Y.shape[1]
+        XsY, FS = np.zeros((k, r)), np.zeros((K.n_levels, r))
+        _kernels.block_sums(Y, index, Xs, K.fe, XsY, FS)
+        if not (np.isfinite(XsY).all() and np.isfinite(FS).all()):
+            raise ValueError("fit_many: outcomes contain infinite values or NaN inside the sample")
+        b = d.bread @ XsY
+        FC = np.zeros((0, r))
+        if proj is not None:
+            G1 = proj.levels[0]
+            a1 = FS[:G1] / proj.count1[:, None]
+            FC = a1
+            if proj.mode == "schur":
+                ar = proj.Apinv @ (FS[G1:] - proj.S1Dr.T @ a1)
+                FC = np.vstack([a1 - proj.S1Dr_scaled @ ar, ar])
+        meat = np.zeros((k, k, r))
+        _kernels.block_meat(Y, index, Xt, Xs, K.fe, np.ascontiguousarray(FC), np.ascontiguousarray(b),
+                            K.order, K.cluster, K.vcode, meat)
+        beta[:, sl] = b
+        if K.vcode == _kernels.IID:
+            var[:, sl] = np.diag(d.bread)[:, None] * (meat[0, 0] / (len(index) - 1))[None, :]
+        else:
+            var[:, sl] = np.einsum("ab,bcr,ca->ar", d.bread, meat, d.bread)
+    return beta, var
+
+
 def _reference_fit(data: pd.DataFrame, formula: str, vcov: Any, parse: Any, who: str,
                    prepare: str) -> tuple[np.ndarray, str | dict[str, str], pd.DataFrame, Any]:
     """Checks and pyfixest's own fit that :func:`prepare_many` and :func:`prepare_iv_many` start from.
@@ -593,6 +707,13 @@ def _reference_fit(data: pd.DataFrame, formula: str, vcov: Any, parse: Any, who:
     except Exception as err:  # pyfixest's own message names the problem
         raise ValueError(f"{who}: pyfixest could not fit {formula!r}: {err}") from err
     return y0, vc, template, fit0
+
+
+def _attach_kernel(design: ManyDesign) -> None:
+    """Large designs fit by the compiled loops (:data:`_KERNEL_MIN_ROWS`); the alternating-projection
+    fallback (too many levels for the exact projection) keeps its own path."""
+    if len(design.rows) >= _KERNEL_MIN_ROWS and (design.proj is None or design.proj.mode != "map"):
+        design.kernel = _kernel_plan(design.proj, design.cl, len(design.rows), design.vtype)
 
 
 def prepare_many(data: pd.DataFrame, formula: str, *, vcov: str | Mapping[str, str] | None = None
@@ -638,6 +759,7 @@ def prepare_many(data: pd.DataFrame, formula: str, *, vcov: str | Mapping[str, s
         names=names, Xt=Xt, bread=bread, proj=proj, vtype=vtype, cl=cl,
         ssc=float(np.asarray(fit0._ssc).ravel()[0]), df_t=float(fit0._df_t),
     )
+    _attach_kernel(design)
     # guard against a change in pyfixest internals: the fast path must reproduce pyfixest's own fit
     ref = fit0.coef().to_numpy()
     got = design.fit(y0)["estimate"].to_numpy()
@@ -739,6 +861,7 @@ def prepare_iv_many(data: pd.DataFrame, formula: str, *, vcov: str | Mapping[str
         names=names, Xt=X, bread=bread, proj=proj, vtype=vtype, cl=cl,
         ssc=float(np.asarray(fit0._ssc).ravel()[0]), df_t=float(fit0._df_t), Xs=Xh,
     )
+    _attach_kernel(design)
     got = design.fit(y0)
     ref_b, ref_se = fit0.coef().to_numpy(), fit0.se().to_numpy()
     scale = float(np.abs(ref_b).max() + 1)
