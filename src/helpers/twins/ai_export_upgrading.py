@@ -547,16 +547,26 @@ def _cic4_codes(j: int, n_sub: int) -> np.ndarray:
     return np.array([c2[i % len(c2)] * 100 + 11 + i // len(c2) for i in idx])
 
 
-def _ar1(fpos: np.ndarray, rho: float, rng: np.random.Generator) -> np.ndarray:
-    """Unit-variance AR(1) series within firms; rows sorted by firm, spell position ``fpos`` (0, 1, ...)."""
+def _spell_rows(fpos: np.ndarray) -> list[np.ndarray]:
+    """Rows at each spell position 0, 1, ... (the steps of :func:`_ar1`; computed once per redraw)."""
+    order = np.argsort(fpos, kind="stable")
+    bounds = np.searchsorted(fpos[order], np.arange(int(fpos.max()) + 2))
+    return [order[bounds[p]:bounds[p + 1]] for p in range(len(bounds) - 1)]
+
+
+def _ar1(fpos: np.ndarray, rho: float, rng: np.random.Generator,
+         steps: list[np.ndarray] | None = None) -> np.ndarray:
+    """Unit-variance AR(1) series within firms; rows sorted by firm, spell position ``fpos`` (0, 1, ...).
+
+    ``steps`` is :func:`_spell_rows` of ``fpos`` when the caller already has it (same result)."""
     n = fpos.size
     eps = rng.standard_normal(n)
+    steps = _spell_rows(fpos) if steps is None else steps
     u = np.empty(n)
-    first = fpos == 0
-    u[first] = eps[first]
-    for p in range(1, int(fpos.max()) + 1):  # loop over spell positions (<= 13), not rows
-        rows = np.flatnonzero(fpos == p)
-        u[rows] = rho * u[rows - 1] + math.sqrt(1 - rho**2) * eps[rows]
+    u[steps[0]] = eps[steps[0]]
+    scale = math.sqrt(1 - rho**2)
+    for rows in steps[1:]:  # loop over spell positions (<= 13), not rows
+        u[rows] = rho * u[rows - 1] + scale * eps[rows]
     return u
 
 
@@ -1153,12 +1163,17 @@ REDRAWN: tuple[str, ...] = ("DVAR", "DVAR_alt", "Gap", "Profitability", "Innovat
 """The outcomes :func:`redraw` draws again (the left-hand sides of :data:`SPECS`)."""
 
 
-def _gap_from(dvar: np.ndarray, year: np.ndarray) -> np.ndarray:
-    """Gap = ln max_t DVAR - ln DVAR for each column of ``dvar`` (rows x replications)."""
-    codes, uniq = pd.factorize(year)
-    top = np.full((uniq.size, dvar.shape[1]), -np.inf)
-    np.maximum.at(top, codes, dvar)
-    return np.log(top[codes]) - np.log(dvar)
+def _gap_from(dvar: np.ndarray, year: np.ndarray,
+              year_rows: list[np.ndarray] | None = None) -> np.ndarray:
+    """Gap = ln max_t DVAR - ln DVAR for each column of ``dvar`` (rows x replications).
+
+    ``year_rows`` (the rows of each year, if the caller has them) saves finding them again."""
+    out = -np.log(dvar)
+    if year_rows is None:
+        year_rows = [np.flatnonzero(year == y) for y in np.unique(year)]
+    for rows in year_rows:
+        out[rows] += np.log(dvar[rows].max(axis=0))
+    return out
 
 
 def _expected_ln_max(mu: np.ndarray, sigma: np.ndarray, lo: float, hi: float, grid: int = 2001) -> float:
@@ -1307,9 +1322,11 @@ def redraw(twin: E.Twin, R: int, seed: int, start: int = 0,
     n = st["mu"].size
     out = {k: np.empty((n, R)) for k in want}
     lo, hi = DVAR_BOUNDS
+    steps = _spell_rows(st["fpos"])
+    year_rows = [np.flatnonzero(st["year"] == y) for y in np.unique(st["year"])]
     for j, r in enumerate(range(start, start + R)):
         rng = np.random.default_rng([seed, r])
-        u = _ar1(st["fpos"], st["rho"], rng)
+        u = _ar1(st["fpos"], st["rho"], rng, steps)
         dvar = np.clip(st["mu"] + st["sigma"] * u, lo, hi)
         prof_e = st["prof_sd"] * rng.standard_t(4, n) / math.sqrt(2)
         rd_pos = rng.random(n) < st["rd_pos_p"]
@@ -1319,7 +1336,7 @@ def redraw(twin: E.Twin, R: int, seed: int, start: int = 0,
         if "DVAR_alt" in want:
             out["DVAR_alt"][:, j] = _trade_flows(dvar, st["trade"])["kee"]
         if "Gap" in want:
-            out["Gap"][:, j] = _gap_from(dvar[:, None], st["year"])[:, 0]
+            out["Gap"][:, j] = _gap_from(dvar, st["year"], year_rows)
         if "Profitability" in want:
             out["Profitability"][:, j] = np.where(st["prof_obs"], st["prof_sys"] + prof_e, np.nan)
         if "Innovation" in want:
