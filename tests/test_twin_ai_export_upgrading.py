@@ -80,6 +80,13 @@ def test_industry_theil_matches_helpers_inequality() -> None:
     assert np.isnan(out[5])  # a single-firm cell is dropped (spec A16)
     with pytest.raises(ValueError, match="positive"):
         A.industry_theil([0.5, 0.0], [0, 0])
+    # a block of columns (the design analysis's replications): each column exactly as on its own
+    block = np.random.default_rng(1).uniform(0.2, 0.9, size=(200, 5))
+    cells = np.random.default_rng(2).integers(0, 30, 200)
+    np.testing.assert_array_equal(A.industry_theil(block, cells),
+                                  np.column_stack([A.industry_theil(block[:, r], cells) for r in range(5)]))
+    with pytest.raises(ValueError, match="2-D block"):
+        A.industry_theil(block[None], cells)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -361,7 +361,8 @@ def industry_theil(values: pd.Series | np.ndarray, cell: pd.Series | np.ndarray,
     Parameters
     ----------
     values : array-like
-        Positive values (DVAR).
+        Positive values (DVAR): one column, or a rows x columns block (one column per
+        replication of a design analysis), each column taken on its own.
     cell : array-like
         Cell label per row (e.g. CIC4 x year).
     min_size : int
@@ -370,26 +371,39 @@ def industry_theil(values: pd.Series | np.ndarray, cell: pd.Series | np.ndarray,
     Returns
     -------
     numpy.ndarray
+        The shape of ``values``.
 
     Raises
     ------
     ValueError
-        If values are not positive.
+        If values are not positive, or not one or two dimensional.
 
     Examples
     --------
     >>> industry_theil([1.0, 3.0, 2.0], ["a", "a", "b"]).round(6).tolist()
     [0.130812, 0.130812, nan]
+    >>> industry_theil([[1.0, 2.0], [3.0, 2.0], [2.0, 5.0]], ["a", "a", "b"]).round(6).tolist()
+    [[0.130812, 0.0], [0.130812, 0.0], [nan, nan]]
     """
     x = np.asarray(values, dtype=float)
+    if x.ndim not in (1, 2):
+        raise ValueError(f"industry_theil: values must be one column or a 2-D block, got {x.ndim} dimensions")
     if not np.isfinite(x).all() or (x <= 0).any():
         raise ValueError("Theil needs positive, non-missing values (DVAR > 0)")
     codes = pd.factorize(pd.Series(np.asarray(cell)))[0] if not isinstance(cell, np.ndarray) or \
         cell.dtype == object else pd.factorize(cell)[0]
     n = np.bincount(codes)
-    mean = np.bincount(codes, x) / n
-    r = x / mean[codes]
-    T = np.bincount(codes, r * np.log(r)) / n
+    if x.ndim == 1:
+        mean = np.bincount(codes, x) / n
+        r = x / mean[codes]
+        T = np.bincount(codes, r * np.log(r)) / n
+    else:  # cell sums of every column at once, in the same row order as bincount
+        import scipy.sparse as sp
+
+        S = sp.csr_matrix((np.ones(codes.size), (codes, np.arange(codes.size))), shape=(n.size, codes.size))
+        mean = (S @ x) / n[:, None]
+        r = x / mean[codes]
+        T = (S @ (r * np.log(r))) / n[:, None]
     out = T[codes]
     out[n[codes] < min_size] = np.nan
     return out
@@ -1320,7 +1334,7 @@ def redraw(twin: E.Twin, R: int, seed: int, start: int = 0,
     if unknown:
         raise ValueError(f"redraw: unknown outcome(s) {unknown}; choose from {list(REDRAWN)}")
     n = st["mu"].size
-    out = {k: np.empty((n, R)) for k in want}
+    rows = {k: np.empty((R, n)) for k in want}  # one replication per row, written contiguously
     lo, hi = DVAR_BOUNDS
     steps = _spell_rows(st["fpos"])
     year_rows = [np.flatnonzero(st["year"] == y) for y in np.unique(st["year"])]
@@ -1332,16 +1346,20 @@ def redraw(twin: E.Twin, R: int, seed: int, start: int = 0,
         rd_pos = rng.random(n) < st["rd_pos_p"]
         ln_rd = st["ln_rd_sys"] + 0.9 * rng.standard_normal(n)
         if "DVAR" in want:
-            out["DVAR"][:, j] = dvar
+            rows["DVAR"][j] = dvar
         if "DVAR_alt" in want:
-            out["DVAR_alt"][:, j] = _trade_flows(dvar, st["trade"])["kee"]
+            rows["DVAR_alt"][j] = _trade_flows(dvar, st["trade"])["kee"]
         if "Gap" in want:
-            out["Gap"][:, j] = _gap_from(dvar, st["year"], year_rows)
+            rows["Gap"][j] = _gap_from(dvar, st["year"], year_rows)
         if "Profitability" in want:
-            out["Profitability"][:, j] = np.where(st["prof_obs"], st["prof_sys"] + prof_e, np.nan)
+            rows["Profitability"][j] = np.where(st["prof_obs"], st["prof_sys"] + prof_e, np.nan)
         if "Innovation" in want:
-            out["Innovation"][:, j] = np.where(st["rd_obs"], np.where(rd_pos, np.log1p(np.exp(ln_rd)), 0.0),
-                                               np.nan)
+            rows["Innovation"][j] = np.where(st["rd_obs"], np.where(rd_pos, np.log1p(np.exp(ln_rd)), 0.0),
+                                             np.nan)
+    out = {}
+    for k, block in rows.items():  # n x R, C order (what the fits read row by row)
+        out[k] = np.empty((n, R))
+        out[k][...] = block.T
     return out
 
 
