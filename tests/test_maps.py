@@ -191,6 +191,27 @@ def test_classify_known_answers_and_errors():
         classify([1.0, np.nan, 2.0], k=2)
 
 
+@pytest.mark.parametrize("k", [2, 3, 5, 7, 9])
+def test_quantile_classes_equal_mapclassify(k):
+    """classify's own quantiles (no mapclassify import) give mapclassify.Quantiles' classes and bounds
+    exactly: continuous values, skewed counts with many ties, and so few distinct values that bounds
+    merge (mapclassify's warning included)."""
+    import mapclassify
+
+    rng = np.random.default_rng(k)
+    cases = [rng.normal(size=283), np.floor(rng.lognormal(1.0, 1.2, size=283)), rng.integers(0, 3, 50) * 1.0]
+    for y in cases:
+        with warnings.catch_warnings(record=True) as ours:
+            warnings.simplefilter("always")
+            yb, bins = classify(y, "quantiles", k=k)
+        with warnings.catch_warnings(record=True) as theirs:
+            warnings.simplefilter("always")
+            ref = mapclassify.Quantiles(y, k=k)
+        np.testing.assert_array_equal(bins, ref.bins)
+        np.testing.assert_array_equal(yb, ref.yb)
+        assert [str(w.message) for w in ours] == [str(w.message) for w in theirs if "unique" in str(w.message)]
+
+
 def test_class_bounds_of_counts_print_as_integers():
     from helpers.maps import _fmt
 
