@@ -120,6 +120,32 @@ def test_eval_expressions_the_site_refuses(expr: str) -> None:
         evalglue._parse_eval(expr)
 
 
+def test_every_eval_in_the_book_is_one_the_site_can_show() -> None:
+    """Every {eval} of the chapters, primers and pages parses as the site's role needs (a glued name or
+    an f-string of glued names), so a computed expression fails here in seconds, not in the book build."""
+    import re
+
+    role = re.compile(r"\{eval\}`([^`]+)`")
+    sources = [*sorted((REPO_ROOT / "notebooks").glob("*.ipynb")), *sorted((REPO_ROOT / "book").rglob("*.md"))]
+    bad, seen = [], 0
+    for path in sources:
+        if "_build" in path.parts:
+            continue
+        if path.suffix == ".ipynb":
+            texts = ["".join(c["source"]) for c in _cells(path) if c["cell_type"] == "markdown"]
+        else:
+            texts = [path.read_text(encoding="utf-8")]
+        for text in texts:
+            for expr in role.findall(text):
+                seen += 1
+                try:
+                    evalglue._parse_eval(expr)
+                except ValueError:
+                    bad.append(f"{path.relative_to(REPO_ROOT)}: {{eval}}`{expr}`")
+    assert seen > 100, seen  # the chapters use hundreds
+    assert not bad, "\n".join(bad)
+
+
 # --- the converter --------------------------------------------------------------------------------
 
 
