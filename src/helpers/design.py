@@ -121,6 +121,20 @@ class _FixedEffects:
             keep = w > float(DrDr.diagonal().max()) * max(A.shape) * 1e-12
             self.Apinv = (V[:, keep] / w[keep]) @ V[:, keep].T
 
+    def coefficients(self, sums1: np.ndarray, sums_rest: np.ndarray) -> np.ndarray:
+        """Fixed-effect coefficients of the outcome columns from their level sums.
+
+        The regressors are already projected (orthogonal to every dummy), so the normal equations give
+        ``D'D a = D'y``: group means of the largest fixed effect (``sums1``, its levels x R) and a Schur
+        complement onto the others (``sums_rest``, their levels x R). Returns the coefficients stacked
+        in the same level order (largest fixed effect first).
+        """
+        a1 = sums1 / self.count1[:, None]
+        if self.mode != "schur":
+            return a1
+        ar = self.Apinv @ (sums_rest - self.S1Dr.T @ a1)
+        return np.vstack([a1 - self.S1Dr_scaled @ ar, ar])
+
     def _sweep(self, Y: np.ndarray) -> np.ndarray:
         means = (self.S1 @ Y) / self.count1[:, None]
         return Y - means[self.g1]
@@ -322,24 +336,19 @@ def _fast_path(
     P = plan.M @ np.ascontiguousarray(Yall)
     By = P[: k * G]
     beta = bread @ By.reshape(k, G, R).sum(axis=1)
-    a1 = ar = None
+    fe_coef = None
     if proj is not None:
-        a1 = P[k * G : k * G + G1] / proj.count1[:, None]
-        if proj.mode == "schur":
-            ar = proj.Apinv @ (P[k * G + G1 :] - proj.S1Dr.T @ a1)
-            a1 = a1 - proj.S1Dr_scaled @ ar
+        fe_coef = proj.coefficients(P[k * G : k * G + G1], P[k * G + G1 :])
     if vtype == "CRV1":
         scores = By - plan.C @ beta
         if proj is not None:
-            scores -= plan.BD1 @ a1
-            if ar is not None:
-                scores -= plan.BDr @ ar
+            scores -= plan.BD1 @ fe_coef[:G1]
+            if proj.mode == "schur":
+                scores -= plan.BDr @ fe_coef[G1:]
         s = np.ascontiguousarray(scores.reshape(k, G, R).transpose(2, 0, 1))  # R x k x G
         meat = s @ s.transpose(0, 2, 1)                                     # batched BLAS: R x k x k
         return beta, np.einsum("ab,rbc,ca->ar", bread, meat, bread)
     # iid / hetero: residuals chunk by chunk
-    if proj is not None:
-        fe_coef = a1 if ar is None else np.vstack([a1, ar])
     var = np.empty((k, R))
     step = max(1, _CHUNK_CELLS // max(N, 1))
     for start in range(0, R, step):
@@ -666,14 +675,7 @@ def _kernel_fit(d: ManyDesign, Yall: np.ndarray, index: np.ndarray) -> tuple[np.
         if not (np.isfinite(XsY).all() and np.isfinite(FS).all()):
             raise ValueError("fit_many: outcomes contain infinite values or NaN inside the sample")
         b = d.bread @ XsY
-        FC = np.zeros((0, r))
-        if proj is not None:
-            G1 = proj.levels[0]
-            a1 = FS[:G1] / proj.count1[:, None]
-            FC = a1
-            if proj.mode == "schur":
-                ar = proj.Apinv @ (FS[G1:] - proj.S1Dr.T @ a1)
-                FC = np.vstack([a1 - proj.S1Dr_scaled @ ar, ar])
+        FC = np.zeros((0, r)) if proj is None else proj.coefficients(FS[:proj.levels[0]], FS[proj.levels[0]:])
         meat = np.zeros((k, k, r))
         _kernels.block_meat(Y, index, Xt, Xs, K.fe, np.ascontiguousarray(FC), np.ascontiguousarray(b),
                             K.order, K.cluster, K.vcode, meat)

@@ -392,21 +392,17 @@ def industry_theil(values: pd.Series | np.ndarray, cell: pd.Series | np.ndarray,
         raise ValueError("Theil needs positive, non-missing values (DVAR > 0)")
     codes = pd.factorize(pd.Series(np.asarray(cell)))[0] if not isinstance(cell, np.ndarray) or \
         cell.dtype == object else pd.factorize(cell)[0]
-    n = np.bincount(codes)
-    if x.ndim == 1:
-        mean = np.bincount(codes, x) / n
-        r = x / mean[codes]
-        T = np.bincount(codes, r * np.log(r)) / n
-    else:  # cell sums of every column at once, in the same row order as bincount
-        import scipy.sparse as sp
+    import scipy.sparse as sp
 
-        S = sp.csr_matrix((np.ones(codes.size), (codes, np.arange(codes.size))), shape=(n.size, codes.size))
-        mean = (S @ x) / n[:, None]
-        r = x / mean[codes]
-        T = (S @ (r * np.log(r))) / n[:, None]
+    n = np.bincount(codes)
+    S = sp.csr_matrix((np.ones(codes.size), (codes, np.arange(codes.size))), shape=(n.size, codes.size))
+    block = x[:, None] if x.ndim == 1 else x
+    mean = (S @ block) / n[:, None]  # cell sums of every column at once
+    r = block / mean[codes]
+    T = (S @ (r * np.log(r))) / n[:, None]
     out = T[codes]
     out[n[codes] < min_size] = np.nan
-    return out
+    return out[:, 0] if x.ndim == 1 else out
 
 
 def reference_construction(raw: dict[str, pd.DataFrame], *, with_dvar: bool = True) -> pd.DataFrame:
