@@ -557,19 +557,19 @@ class ManyDesign:
             Yall = _outcome_block(outcomes, self.n_data)
             index = np.arange(self.n_data)
         else:
-            Yall = np.asarray(outcomes)
             index = np.asarray(index)
             if index.shape != (self.n_data,) or not np.issubdtype(index.dtype, np.integer):
                 raise ValueError(
                     f"fit_many: index must be {self.n_data} integer row positions (one per row of the "
                     f"prepared data), got shape {index.shape} and dtype {index.dtype}"
                 )
-            if Yall.ndim == 2 and index.size and (index.min() < 0 or index.max() >= Yall.shape[0]):
+            Yall = np.asarray(outcomes)
+            Yall = _outcome_block(Yall, len(Yall) if Yall.ndim else 0)  # any number of rows
+            if index.size and (index.min() < 0 or index.max() >= Yall.shape[0]):
                 raise ValueError(
                     f"fit_many: index points outside the {Yall.shape[0]} rows of outcomes "
                     f"(range {int(index.min())}..{int(index.max())})"
                 )
-            Yall = _outcome_block(Yall, Yall.shape[0] if Yall.ndim == 2 else -1)
             if self.kernel is None:  # the sparse path works on the aligned block
                 Yall, index = Yall[index], np.arange(self.n_data)
         miss = np.isnan(Yall[index, 0])
@@ -671,9 +671,7 @@ def _kernel_fit(d: ManyDesign, Yall: np.ndarray, index: np.ndarray) -> tuple[np.
         Y = np.ascontiguousarray(Yall[:, sl])
         r = Y.shape[1]
         XsY, FS = np.zeros((k, r)), np.zeros((K.n_levels, r))
-        _kernels.block_sums(Y, index, Xs, K.fe, XsY, FS)
-        if not (np.isfinite(XsY).all() and np.isfinite(FS).all()):
-            raise ValueError("fit_many: outcomes contain infinite values or NaN inside the sample")
+        _kernels.block_sums(Y, index, Xs, K.fe, XsY, FS)  # fit() checked: the sample rows are finite
         b = d.bread @ XsY
         FC = np.zeros((0, r)) if proj is None else proj.coefficients(FS[:proj.levels[0]], FS[proj.levels[0]:])
         meat = np.zeros((k, k, r))
